@@ -1,0 +1,256 @@
+//! `dicom-deid`: the native command line on the same core as the browser.
+//!
+//! dicom-deid [--config FILE] [--key SECRET] [--report FILE] [--mappings DIR] [--jobs N] --out DIR INPUT...
+//!
+//! Exit code: 0 when every DICOM input was written, 1 when some failed, 2 on bad usage.
+
+use clap::Parser;
+use dicom_deid::report::{mapping_csv, FileReport, Report};
+use dicom_deid::{Config, ConfigInput, DeidError, Engine, Key, SubjectMap};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+#[derive(Parser, Debug)]
+#[command(name = "dicom-deid", version, about = "De-identify DICOM files under DICOM PS3.15 Annex E (2026c)")]
+struct Args {
+    /// Configuration JSON (this tool's format or the seed tool's custom_rules.json)
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Secret key for pseudonyms (UIDs, patient IDs, date offsets); also read from DICOM_DEID_KEY.
+    /// Without one a random key is used and the pseudonyms cannot be reproduced.
+    #[arg(long, value_name = "SECRET")]
+    key: Option<String>,
+    /// Where to write the JSON report (default: OUT/dicom-deid-report.json)
+    #[arg(long, value_name = "FILE")]
+    report: Option<PathBuf>,
+    /// Write uid_mapping.csv and patid_mapping.csv (old → new) into this folder. They re-identify: keep them safe.
+    #[arg(long, value_name = "DIR")]
+    mappings: Option<PathBuf>,
+    /// Subject mapping CSV (patient_id,subject_id[,subject_name]) for clinical trials
+    #[arg(long, value_name = "CSV")]
+    subjects: Option<PathBuf>,
+    /// Number of parallel jobs (default: number of cores)
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Output folder
+    #[arg(long, value_name = "DIR", required_unless_present = "print_default_config")]
+    out: Option<PathBuf>,
+    /// Print the default configuration as JSON and exit
+    #[arg(long)]
+    print_default_config: bool,
+    /// Files or folders (recursed)
+    #[arg(value_name = "INPUT", required_unless_present = "print_default_config")]
+    inputs: Vec<PathBuf>,
+}
+
+fn main() {
+    let args = match Args::try_parse() {
+        Ok(a) => a,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            std::process::exit(code);
+        }
+    };
+    if args.print_default_config {
+        println!("{}", ConfigInput::default_json());
+        return;
+    }
+    match run(args) {
+        Ok(code) => std::process::exit(code),
+        Err(msg) => {
+            eprintln!("dicom-deid: {msg}");
+            std::process::exit(2);
+        }
+    }
+}
+
+fn run(args: Args) -> Result<i32, String> {
+    let started = Instant::now();
+    let out = args.out.clone().expect("clap requires --out");
+    let config = match &args.config {
+        Some(p) => {
+            let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read config {}: {e}", p.display()))?;
+            Config::from_json(&text).map_err(|e| format!("config {}: {e}", p.display()))?
+        }
+        None => Config::default(),
+    };
+    let (key, key_note) = match args.key.clone().or_else(|| std::env::var("DICOM_DEID_KEY").ok()).filter(|k| !k.is_empty()) {
+        Some(k) => (Key::new(k.as_bytes()), "given"),
+        None => {
+            let mut b = [0u8; 32];
+            getrandom::fill(&mut b).map_err(|e| format!("no random source for a key: {e}"))?;
+            (Key::new(hex(&b).as_bytes()), "generated (random, not stored): pseudonyms of this run cannot be reproduced")
+        }
+    };
+    let options: Vec<String> = config.enabled.iter().map(|o| o.column().to_string()).collect();
+    let mut engine = Engine::new(config, key).map_err(|e| e.to_string())?.with_mappings(args.mappings.is_some());
+    if let Some(p) = &args.subjects {
+        let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read subject mapping {}: {e}", p.display()))?;
+        engine = engine.with_subject_map(SubjectMap::from_csv(&text).map_err(|e| e.to_string())?);
+    }
+    let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)).max(1);
+    let pool = rayon::ThreadPoolBuilder::new().num_threads(jobs).build().map_err(|e| e.to_string())?;
+
+    let files = collect_inputs(&args.inputs)?;
+    std::fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
+    let out_canon = out.canonicalize().unwrap_or(out.clone());
+    let files: Vec<PathBuf> = files.into_iter().filter(|f| !f.canonicalize().map(|c| c.starts_with(&out_canon)).unwrap_or(false)).collect();
+
+    let bar = progress_bar(files.len() as u64 * 2);
+
+    // pass 1: the batch deny-list (identifying words of every file, used to clean all the others)
+    let deny = pool.install(|| {
+        files
+            .par_iter()
+            .filter_map(|f| {
+                let r = std::fs::read(f).ok().and_then(|b| engine.collect_identifiers(&b).ok());
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+                r
+            })
+            .reduce(dicom_deid::text::DenyList::default, |mut a, b| {
+                a.merge(&b);
+                a
+            })
+    });
+    engine.add_batch_identifiers(&deny);
+
+    // pass 2: de-identify and write
+    let taken: Mutex<HashMap<String, usize>> = Mutex::new(HashMap::new());
+    let results: Vec<(FileReport, Vec<(String, String)>, Option<(String, String)>)> = pool.install(|| {
+        files
+            .par_iter()
+            .map(|f| {
+                let r = process_one(&engine, f, &out, &taken);
+                if let Some(b) = &bar {
+                    b.inc(1);
+                }
+                r
+            })
+            .collect()
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+
+    let mut reports = Vec::with_capacity(results.len());
+    let mut uids: BTreeMap<String, String> = BTreeMap::new();
+    let mut pids: BTreeMap<String, String> = BTreeMap::new();
+    for (r, u, p) in results {
+        reports.push(r);
+        uids.extend(u);
+        if let Some((a, b)) = p {
+            pids.insert(a, b);
+        }
+    }
+    let report = Report::new(options, key_note, reports);
+    let report_path = args.report.clone().unwrap_or_else(|| out.join("dicom-deid-report.json"));
+    write_atomic(&report_path, serde_json::to_string_pretty(&report).expect("serialisable").as_bytes()).map_err(|e| format!("cannot write report {}: {e}", report_path.display()))?;
+    if let Some(dir) = &args.mappings {
+        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let u: Vec<_> = uids.into_iter().collect();
+        let p: Vec<_> = pids.into_iter().collect();
+        write_atomic(&dir.join("uid_mapping.csv"), mapping_csv(&u).as_bytes()).map_err(|e| e.to_string())?;
+        write_atomic(&dir.join("patid_mapping.csv"), mapping_csv(&p).as_bytes()).map_err(|e| e.to_string())?;
+    }
+    let s = &report.summary;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "dicom-deid: {} written, {} failed, {} skipped (not DICOM or unsupported) in {:.2} s ({:.1} files/s) -> {}; report: {}",
+        s.written,
+        s.failed,
+        s.skipped,
+        secs,
+        files.len() as f64 / secs.max(1e-9),
+        out.display(),
+        report_path.display()
+    );
+    Ok(if s.failed > 0 { 1 } else { 0 })
+}
+
+fn process_one(engine: &Engine, f: &Path, out: &Path, taken: &Mutex<HashMap<String, usize>>) -> (FileReport, Vec<(String, String)>, Option<(String, String)>) {
+    let name = f.display().to_string();
+    let bytes = match std::fs::read(f) {
+        Ok(b) => b,
+        Err(e) => return (FileReport::failed(&name, format!("cannot read the file: {}", e.kind())), Vec::new(), None),
+    };
+    match engine.process(&bytes, &name) {
+        Ok(mut o) => {
+            // two inputs with the same SOP Instance UID: the second gets a numbered name
+            let path = {
+                let mut t = taken.lock().expect("not poisoned");
+                let n = t.entry(o.path.clone()).or_insert(0);
+                *n += 1;
+                if *n == 1 {
+                    o.path.clone()
+                } else {
+                    o.report.notes.push("another input has the same SOP Instance UID; written under a numbered name".into());
+                    format!("{}_{}.dcm", o.path.trim_end_matches(".dcm"), *n)
+                }
+            };
+            let dest = out.join(&path);
+            if let Err(e) = dest.parent().map(std::fs::create_dir_all).unwrap_or(Ok(())).and_then(|_| write_atomic(&dest, &o.bytes)) {
+                return (FileReport::failed(&name, format!("cannot write the output: {}", e.kind())), Vec::new(), None);
+            }
+            o.report.output = Some(path);
+            (o.report, o.uid_map, o.patient_map)
+        }
+        Err(e) => {
+            let r = match e {
+                DeidError::Parse(dicom_deid::dicom::CodecError::NotDicom) | DeidError::Unsupported(_) => FileReport::skipped(&name, e.to_string()),
+                _ => FileReport::failed(&name, e.to_string()),
+            };
+            (r, Vec::new(), None)
+        }
+    }
+}
+
+/// Writes through a temporary file and a rename, so no partial file is ever left under the final name.
+fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
+    std::fs::write(&tmp, bytes)?;
+    std::fs::rename(&tmp, dest).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let mut files = Vec::new();
+    for i in inputs {
+        if i.is_dir() {
+            let mut v: Vec<PathBuf> = walkdir::WalkDir::new(i)
+                .follow_links(false)
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
+                .collect();
+            v.sort();
+            files.extend(v);
+        } else if i.is_file() {
+            files.push(i.clone());
+        } else {
+            return Err(format!("input not found: {}", i.display()));
+        }
+    }
+    Ok(files)
+}
+
+fn progress_bar(n: u64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() || n == 0 {
+        return None;
+    }
+    let b = indicatif::ProgressBar::new(n);
+    b.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {per_sec} eta {eta}").expect("valid template"));
+    Some(b)
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
