@@ -606,7 +606,7 @@ mod tests {
     fn defaults_round_trip_and_validate() {
         let j = ConfigInput::default_json();
         let c = Config::from_json(&j).unwrap();
-        assert_eq!(c.enabled.len(), 8);
+        assert_eq!(c.enabled.len(), 7);
         assert!(!c.options.retain_uids && !c.options.retain_institution_identity && !c.options.retain_long_full_dates);
     }
 

@@ -421,6 +421,7 @@ impl Engine {
         if class == Some("1.2.840.10008.1.3.10") {
             return Err(DeidError::Unsupported("DICOMDIR (a media directory, not an instance): make a new one for the output".into()));
         }
+        let no_pixels = lacks_pixel_data(&meta, &dataset);
         let root_charsets = charsets_of(&dataset, &CharacterSets::default_repertoire());
         if let Some(cs) = find(&dataset, dicom::SPECIFIC_CHARACTER_SET).and_then(|e| e.bytes()) {
             CharacterSets::from_specific_character_set(cs).map_err(|e| DeidError::Charset(e.to_string()))?;
@@ -448,6 +449,9 @@ impl Engine {
             mapping_subject,
             notes: Vec::new(),
         };
+        if no_pixels {
+            ctx.notes.push("the data set describes an image (Rows) but has no pixel data: check that the input file is complete".into());
+        }
         if vr_mismatch {
             ctx.notes.push("the data set's VR encoding contradicted its transfer syntax; rewritten as the transfer syntax says".into());
         }
@@ -762,6 +766,21 @@ impl FileCtx<'_> {
     fn count(&mut self, what: &'static str) {
         *self.counts.entry(what).or_insert(0) += 1;
     }
+}
+
+/// True when a data set describes an image (Rows present, or an image storage SOP class) but holds no
+/// pixel data: a header-only file, or one truncated exactly at an element boundary. The report says so.
+fn lacks_pixel_data(meta: &[Element<'_>], ds: &[Element<'_>]) -> bool {
+    let has_pixels = [tag(0x7FE0, 0x0010), tag(0x7FE0, 0x0008), tag(0x7FE0, 0x0009)].iter().any(|t| find(ds, *t).is_some());
+    if has_pixels {
+        return false;
+    }
+    let class = find(ds, SOP_CLASS_UID).or_else(|| find(meta, tag(0x0002, 0x0002))).and_then(ascii_value).unwrap_or("");
+    let image_class = class.strip_prefix("1.2.840.10008.5.1.4.1.1.").is_some_and(|rest| {
+        let first = rest.split('.').next().unwrap_or("");
+        rest == "481.1" || matches!(first, "1" | "2" | "3" | "4" | "6" | "7" | "12" | "13" | "20" | "30" | "77" | "128" | "130")
+    });
+    image_class || find(ds, tag(0x0028, 0x0010)).is_some()
 }
 
 fn clean_action(vr: Vr, is_sequence: bool, dates_modified: bool) -> Action {

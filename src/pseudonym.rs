@@ -36,7 +36,7 @@ impl Key {
 
 impl std::fmt::Debug for Key {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Key(<secret>)")
+        f.write_str("Key(<redacted>)")
     }
 }
 

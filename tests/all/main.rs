@@ -1,0 +1,9 @@
+//! The integration tests: one binary, with helpers in `util`.
+mod util;
+
+mod cli;
+mod corpus;
+mod malformed;
+mod phi_injection;
+mod profile_rows;
+mod synthetic;
