@@ -158,6 +158,8 @@ pub struct Engine {
 #[derive(Clone)]
 struct Level {
     charsets: CharacterSets,
+    /// ISO_IR 100, when no character set is declared (see apply_value)
+    latin1_fallback: Option<CharacterSets>,
     creators: HashMap<(u16, u8), String>,
 }
 
@@ -246,7 +248,14 @@ impl Engine {
                         }
                     });
                     let Some(kind) = kind else { continue };
-                    let Ok(text) = charsets.decode(b, text_kind(e.vr)) else { continue };
+                    let decoded = charsets.decode(b, text_kind(e.vr)).or_else(|err| {
+                        if charsets == CharacterSets::default_repertoire() {
+                            CharacterSets::from_specific_character_set(b"ISO_IR 100")?.decode(b, text_kind(e.vr))
+                        } else {
+                            Err(err)
+                        }
+                    });
+                    let Ok(text) = decoded else { continue };
                     for v in text.split('\\') {
                         let v = v.trim_matches(|c: char| c == ' ' || c == '\0');
                         if v.is_empty() {
@@ -553,7 +562,8 @@ impl Engine {
 
     fn apply_level<'a>(&self, elements: Vec<Element<'a>>, parent: &CharacterSets, prefix: &str, top: bool, ctx: &mut FileCtx<'_>) -> Result<Vec<Element<'a>>, DeidError> {
         let charsets = charsets_of(&elements, parent);
-        let level = Level { creators: creators_of(&elements, &charsets), charsets };
+        let latin1_fallback = (charsets == CharacterSets::default_repertoire()).then(|| CharacterSets::from_specific_character_set(b"ISO_IR 100").expect("supported"));
+        let level = Level { creators: creators_of(&elements, &charsets), charsets, latin1_fallback };
         let mut out = Vec::with_capacity(elements.len());
         let mut removed_overlay_groups: Vec<u16> = Vec::new();
         for mut e in elements {
@@ -605,9 +615,15 @@ impl Engine {
     fn apply_value<'a>(&self, e: &Element<'a>, dec: &Decision, level: &Level, ctx: &mut FileCtx<'_>, path: &str) -> Result<Option<Element<'a>>, DeidError> {
         let vr = dec.vr;
         let keep = || Ok(Some(e.clone()));
+        // Values without a declared character set that are not ASCII are, in practice, Latin-1: they are
+        // read and written back as ISO_IR 100 so the cleaner can work on them without corrupting them.
+        let charsets: &CharacterSets = match (&level.latin1_fallback, e.bytes()) {
+            (Some(l1), Some(b)) if vr.uses_charset() && level.charsets.decode(b, text_kind(vr)).is_err() => l1,
+            _ => &level.charsets,
+        };
         let set_text = |s: &str| -> Result<Option<Element<'a>>, DeidError> {
             let bytes = if vr.uses_charset() {
-                level.charsets.encode(s, text_kind(vr)).map_err(|err| DeidError::Charset(err.to_string()))?
+                charsets.encode(s, text_kind(vr)).map_err(|err| DeidError::Charset(err.to_string()))?
             } else {
                 s.as_bytes().to_vec()
             };
@@ -623,7 +639,7 @@ impl Engine {
             };
         };
         let decoded = || -> Option<String> {
-            let s = if vr.uses_charset() { level.charsets.decode(raw, text_kind(vr)).ok()? } else { String::from_utf8(raw.to_vec()).ok()? };
+            let s = if vr.uses_charset() { charsets.decode(raw, text_kind(vr)).ok()? } else { String::from_utf8(raw.to_vec()).ok()? };
             Some(s.trim_end_matches(['\0', ' ']).to_string())
         };
         match &dec.action {

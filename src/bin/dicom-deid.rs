@@ -46,6 +46,9 @@ struct Args {
     inputs: Vec<PathBuf>,
 }
 
+/// A file's report, its UID mapping and its Patient ID mapping (the mappings only with --mappings).
+type FileResult = (FileReport, Vec<(String, String)>, Option<(String, String)>);
+
 fn main() {
     let args = match Args::try_parse() {
         Ok(a) => a,
@@ -122,7 +125,7 @@ fn run(args: Args) -> Result<i32, String> {
 
     // pass 2: de-identify and write
     let taken: Mutex<HashMap<String, usize>> = Mutex::new(HashMap::new());
-    let results: Vec<(FileReport, Vec<(String, String)>, Option<(String, String)>)> = pool.install(|| {
+    let results: Vec<FileResult> = pool.install(|| {
         files
             .par_iter()
             .map(|f| {
@@ -173,7 +176,7 @@ fn run(args: Args) -> Result<i32, String> {
     Ok(if s.failed > 0 { 1 } else { 0 })
 }
 
-fn process_one(engine: &Engine, f: &Path, out: &Path, taken: &Mutex<HashMap<String, usize>>) -> (FileReport, Vec<(String, String)>, Option<(String, String)>) {
+fn process_one(engine: &Engine, f: &Path, out: &Path, taken: &Mutex<HashMap<String, usize>>) -> FileResult {
     let name = f.display().to_string();
     let bytes = match std::fs::read(f) {
         Ok(b) => b,
