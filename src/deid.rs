@@ -142,6 +142,23 @@ pub struct Output {
     pub patient_map: Option<(String, String)>,
 }
 
+/// A de-identified file not yet serialised (see [`Engine::prepare`]).
+#[derive(Debug)]
+pub struct Prepared<'a> {
+    pub object: FileObject<'a>,
+    pub path: String,
+    pub report: FileReport,
+    pub uid_map: Vec<(String, String)>,
+    pub patient_map: Option<(String, String)>,
+}
+
+impl Prepared<'_> {
+    /// Streams the file out; large values go straight from the input to the writer.
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> Result<(), dicom::WriteError> {
+        dicom::write_to(&self.object, w)
+    }
+}
+
 /// The de-identification engine: configuration, key, compiled cleaner, optional subject mapping and the
 /// batch deny-list. Immutable while processing, so one engine serves many threads.
 pub struct Engine {
@@ -217,8 +234,10 @@ impl Engine {
 
     /// The identifying words of one file (names, IDs, dates, phones, addresses, institutions), for the
     /// batch deny-list.
+    /// `input` may be only the first bytes of the file, as long as they hold everything before the
+    /// pixel data.
     pub fn collect_identifiers(&self, input: &[u8]) -> Result<DenyList, DeidError> {
-        let obj = dicom::parse(input).map_err(DeidError::Parse)?;
+        let obj = dicom::parse_header(input).map_err(DeidError::Parse)?;
         let mut deny = DenyList::default();
         self.collect(&obj.dataset, &CharacterSets::default_repertoire(), &mut deny);
         Ok(deny)
@@ -420,11 +439,19 @@ impl Engine {
 
     /// De-identifies one file. On error nothing is returned but the error: no partial output exists.
     pub fn process(&self, input: &[u8], input_name: &str) -> Result<Output, DeidError> {
+        let p = self.prepare(input, input_name)?;
+        let bytes = dicom::write(&p.object).map_err(DeidError::Write)?;
+        Ok(Output { bytes, path: p.path, report: p.report, uid_map: p.uid_map, patient_map: p.patient_map })
+    }
+
+    /// De-identifies one file into an object that still borrows the input's unchanged values (pixel
+    /// data is not copied); [`Prepared::write_to`] streams it out.
+    pub fn prepare<'a>(&self, input: &'a [u8], input_name: &str) -> Result<Prepared<'a>, DeidError> {
         let obj = dicom::parse(input).map_err(DeidError::Parse)?;
         self.process_object(obj, input, input_name)
     }
 
-    fn process_object(&self, obj: FileObject<'_>, input: &[u8], input_name: &str) -> Result<Output, DeidError> {
+    fn process_object<'a>(&self, obj: FileObject<'a>, input: &[u8], input_name: &str) -> Result<Prepared<'a>, DeidError> {
         let FileObject { meta, dataset, transfer_syntax, framing, vr_mismatch } = obj;
         let class = find(&meta, tag(0x0002, 0x0002)).or_else(|| find(&dataset, SOP_CLASS_UID)).and_then(ascii_value);
         if class == Some("1.2.840.10008.1.3.10") {
@@ -509,7 +536,6 @@ impl Engine {
             return Err(DeidError::Invalid("SOP Instance UID is not a valid UID".into()));
         }
         let out_obj = FileObject { meta: new_meta, dataset, transfer_syntax: transfer_syntax.clone(), framing, vr_mismatch: false };
-        let bytes = dicom::write(&out_obj).map_err(DeidError::Write)?;
 
         let patient_map = if self.mappings {
             find(&out_obj.dataset, PATIENT_ID)
@@ -531,7 +557,7 @@ impl Engine {
             counts: ctx.counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             elements: ctx.records,
         };
-        Ok(Output { bytes, path, report, uid_map, patient_map })
+        Ok(Prepared { object: out_obj, path, report, uid_map, patient_map })
     }
 
     /// Writes the attributes that record what was done (PS3.15 E.1.1, CID 7050).

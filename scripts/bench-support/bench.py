@@ -56,7 +56,9 @@ class Ours(Tool):
         self.binary, self.extra = binary, extra
 
     def commands(self, ds, out, jobs):
-        return [[self.binary, *self.extra, "--jobs", str(jobs), "--out", out, ds["dir"]]]
+        # the JSON report goes beside the output folder, so that 'written' counts DICOM files only
+        report = os.path.join(os.path.dirname(out), "report.json")
+        return [[self.binary, *self.extra, "--report", report, "--jobs", str(jobs), "--out", out, ds["dir"]]]
 
 
 class Anon(Tool):
@@ -210,7 +212,7 @@ def main():
 
     with open(a.json, "w") as f:
         json.dump({"created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "runs": runs, "warmup": warmup,
-                   "cpus": nproc,
+                   "cpus": nproc, "output_under": a.tmp,
                    "loadavg_before": load_before, "loadavg_after": os.getloadavg()[0],
                    "results": rows}, f, indent=1)
     print(f"JSON: {a.json}")

@@ -46,6 +46,9 @@ struct Args {
     inputs: Vec<PathBuf>,
 }
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A file's report, its UID mapping and its Patient ID mapping (the mappings only with --mappings).
 type FileResult = (FileReport, Vec<(String, String)>, Option<(String, String)>);
 
@@ -110,7 +113,7 @@ fn run(args: Args) -> Result<i32, String> {
         files
             .par_iter()
             .filter_map(|f| {
-                let r = std::fs::read(f).ok().and_then(|b| engine.collect_identifiers(&b).ok());
+                let r = read_head(f).and_then(|b| engine.collect_identifiers(&b).ok());
                 if let Some(b) = &bar {
                     b.inc(1);
                 }
@@ -153,7 +156,7 @@ fn run(args: Args) -> Result<i32, String> {
     }
     let report = Report::new(options, key_note, reports);
     let report_path = args.report.clone().unwrap_or_else(|| out.join("dicom-deid-report.json"));
-    write_atomic(&report_path, serde_json::to_string_pretty(&report).expect("serialisable").as_bytes()).map_err(|e| format!("cannot write report {}: {e}", report_path.display()))?;
+    write_atomic(&report_path, &serde_json::to_vec(&report).expect("serialisable")).map_err(|e| format!("cannot write report {}: {e}", report_path.display()))?;
     if let Some(dir) = &args.mappings {
         std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let u: Vec<_> = uids.into_iter().collect();
@@ -182,7 +185,7 @@ fn process_one(engine: &Engine, f: &Path, out: &Path, taken: &Mutex<HashMap<Stri
         Ok(b) => b,
         Err(e) => return (FileReport::failed(&name, format!("cannot read the file: {}", e.kind())), Vec::new(), None),
     };
-    match engine.process(&bytes, &name) {
+    match engine.prepare(&bytes, &name) {
         Ok(mut o) => {
             // two inputs with the same SOP Instance UID: the second gets a numbered name
             let path = {
@@ -197,8 +200,15 @@ fn process_one(engine: &Engine, f: &Path, out: &Path, taken: &Mutex<HashMap<Stri
                 }
             };
             let dest = out.join(&path);
-            if let Err(e) = dest.parent().map(std::fs::create_dir_all).unwrap_or(Ok(())).and_then(|_| write_atomic(&dest, &o.bytes)) {
-                return (FileReport::failed(&name, format!("cannot write the output: {}", e.kind())), Vec::new(), None);
+            let written = dest.parent().map(std::fs::create_dir_all).unwrap_or(Ok(())).map_err(|e| e.to_string()).and_then(|_| {
+                write_atomic_with(&dest, |f| o.write_to(f).map_err(|e| match e {
+                    dicom_deid::dicom::WriteError::Io(io) => io,
+                    other => std::io::Error::other(other.to_string()),
+                }))
+                .map_err(|e| e.to_string())
+            });
+            if let Err(e) = written {
+                return (FileReport::failed(&name, format!("cannot write the output: {e}")), Vec::new(), None);
             }
             o.report.output = Some(path);
             (o.report, o.uid_map, o.patient_map)
@@ -213,13 +223,31 @@ fn process_one(engine: &Engine, f: &Path, out: &Path, taken: &Mutex<HashMap<Stri
     }
 }
 
+/// The identifiers sit before the pixel data: read the first 16 KiB and the whole file only when its
+/// header is longer than that.
+fn read_head(f: &Path) -> Option<Vec<u8>> {
+    use std::io::Read;
+    const HEAD: u64 = 16 * 1024;
+    let mut buf = Vec::new();
+    std::fs::File::open(f).ok()?.take(HEAD).read_to_end(&mut buf).ok()?;
+    if buf.len() as u64 == HEAD && dicom_deid::dicom::parse_header(&buf).is_err() {
+        return std::fs::read(f).ok();
+    }
+    Some(buf)
+}
+
 /// Writes through a temporary file and a rename, so no partial file is ever left under the final name.
 fn write_atomic(dest: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    write_atomic_with(dest, |f| std::io::Write::write_all(f, bytes))
+}
+
+fn write_atomic_with(dest: &Path, fill: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> std::io::Result<()> {
     let tmp = dest.with_extension(format!("tmp{}", std::process::id()));
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, dest).inspect_err(|_| {
+    let r = std::fs::File::create(&tmp).and_then(|mut f| fill(&mut f)).and_then(|_| std::fs::rename(&tmp, dest));
+    if r.is_err() {
         let _ = std::fs::remove_file(&tmp);
-    })
+    }
+    r
 }
 
 fn collect_inputs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, String> {

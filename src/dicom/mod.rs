@@ -16,8 +16,8 @@ mod read;
 mod write;
 
 pub use dict::{keyword, dictionary_vr};
-pub use read::{parse, parse_items_implicit};
-pub use write::write;
+pub use read::{parse, parse_header, parse_items_implicit};
+pub use write::{write, write_to, WriteError};
 
 use std::borrow::Cow;
 

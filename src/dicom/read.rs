@@ -12,6 +12,8 @@ struct Reader<'a> {
     pos: usize,
     explicit: bool,
     big: bool,
+    /// stop at the top-level pixel data (for reading identifiers from a file's first bytes)
+    header_only: bool,
 }
 
 struct Header {
@@ -116,6 +118,9 @@ impl<'a> Reader<'a> {
                     break;
                 }
                 _ => {}
+            }
+            if self.header_only && !in_item && depth == 0 && self.peek_tag()? >= tag(0x7FE0, 0x0000) {
+                break;
             }
             let h = self.header()?;
             match h.tag {
@@ -227,6 +232,16 @@ impl<'a> Reader<'a> {
 
 /// Parses a DICOM file. Values borrow from `input` (a deflated data set is inflated and owned).
 pub fn parse(input: &[u8]) -> Result<FileObject<'_>, CodecError> {
+    parse_impl(input, false)
+}
+
+/// Parses a file up to its top-level pixel data, which is not read: `input` may be just the file's
+/// first bytes (enough to hold the header). Used to collect identifiers without reading whole files.
+pub fn parse_header(input: &[u8]) -> Result<FileObject<'_>, CodecError> {
+    parse_impl(input, true)
+}
+
+fn parse_impl(input: &[u8], header_only: bool) -> Result<FileObject<'_>, CodecError> {
     let (framing, meta_start) = if input.len() >= 132 && &input[128..132] == b"DICM" {
         (Framing::Part10, 132)
     } else if input.len() >= 4 && &input[0..4] == b"DICM" {
@@ -235,7 +250,7 @@ pub fn parse(input: &[u8]) -> Result<FileObject<'_>, CodecError> {
         (Framing::NoFileMeta, 0)
     };
     if framing == Framing::NoFileMeta {
-        let (dataset, ts) = infer_and_parse(input)?;
+        let (dataset, ts) = infer_and_parse(input, header_only)?;
         return Ok(FileObject { meta: Vec::new(), dataset, transfer_syntax: ts, framing, vr_mismatch: false });
     }
     let (meta, ds_start) = parse_meta(input, meta_start)?;
@@ -243,7 +258,7 @@ pub fn parse(input: &[u8]) -> Result<FileObject<'_>, CodecError> {
     let rest = &input[ds_start..];
     let Some(ts_uid) = ts_uid.filter(|s| !s.is_empty()) else {
         // the file meta has no transfer syntax: infer it from the data set as for a bare data set
-        let (dataset, ts) = infer_and_parse(rest)?;
+        let (dataset, ts) = infer_and_parse(rest, header_only)?;
         return Ok(FileObject { meta, dataset, transfer_syntax: ts, framing, vr_mismatch: false });
     };
     if !ts_uid.bytes().all(|c| c.is_ascii_digit() || c == b'.') {
@@ -252,17 +267,17 @@ pub fn parse(input: &[u8]) -> Result<FileObject<'_>, CodecError> {
     let ts = TransferSyntax::from_uid(&ts_uid);
     let dataset = if ts.deflated {
         let inflated = inflate(rest)?;
-        let mut r = Reader { buf: &inflated, pos: 0, explicit: true, big: false };
+        let mut r = Reader { buf: &inflated, pos: 0, explicit: true, big: false, header_only };
         let ds = r.elements(None, false, 0)?;
         ds.into_iter().map(Element::into_owned).collect()
     } else {
-        let mut r = Reader { buf: rest, pos: 0, explicit: ts.explicit, big: ts.big_endian };
+        let mut r = Reader { buf: rest, pos: 0, explicit: ts.explicit, big: ts.big_endian, header_only };
         match r.elements(None, false, 0) {
             Ok(ds) => ds,
             Err(e) => {
                 // some writers put an implicit VR data set behind an explicit VR transfer syntax (or the
                 // reverse); accept the other encoding only if the whole data set parses with it
-                let mut r2 = Reader { buf: rest, pos: 0, explicit: !ts.explicit, big: false };
+                let mut r2 = Reader { buf: rest, pos: 0, explicit: !ts.explicit, big: false, header_only };
                 match r2.elements(None, false, 0) {
                     Ok(ds) if !ts.big_endian && !ds.is_empty() => {
                         return Ok(FileObject { meta, dataset: ds, transfer_syntax: ts, framing, vr_mismatch: true });
@@ -285,7 +300,7 @@ fn shift_offset(e: CodecError, by: usize) -> CodecError {
 }
 
 fn parse_meta(input: &[u8], start: usize) -> Result<(Vec<Element<'_>>, usize), CodecError> {
-    let mut r = Reader { buf: input, pos: start, explicit: true, big: false };
+    let mut r = Reader { buf: input, pos: start, explicit: true, big: false, header_only: false };
     let mut meta = Vec::new();
     while r.pos + 8 <= input.len() {
         let t = r.peek_tag()?;
@@ -316,7 +331,7 @@ fn inflate(data: &[u8]) -> Result<Vec<u8>, CodecError> {
 /// Parses a data set without file meta, trying explicit LE, explicit BE and implicit LE in the order
 /// the first element suggests. A candidate is accepted only if the whole data set parses and its first
 /// tag is a plausible standard group; otherwise the input is not DICOM.
-fn infer_and_parse(input: &[u8]) -> Result<(Vec<Element<'_>>, TransferSyntax), CodecError> {
+fn infer_and_parse(input: &[u8], header_only: bool) -> Result<(Vec<Element<'_>>, TransferSyntax), CodecError> {
     if input.len() < 8 {
         return Err(CodecError::NotDicom);
     }
@@ -339,7 +354,7 @@ fn infer_and_parse(input: &[u8]) -> Result<(Vec<Element<'_>>, TransferSyntax), C
     let mut first_err = None;
     for uid in candidates {
         let ts = TransferSyntax::from_uid(uid);
-        let mut r = Reader { buf: input, pos: 0, explicit: ts.explicit, big: ts.big_endian };
+        let mut r = Reader { buf: input, pos: 0, explicit: ts.explicit, big: ts.big_endian, header_only };
         match r.elements(None, false, 0) {
             Ok(ds) if !ds.is_empty() => return Ok((ds, ts)),
             Ok(_) => {}
@@ -377,7 +392,7 @@ impl Value<'_> {
 /// Parses the bytes of a sequence value held as UN (a private SQ in an implicit VR data set) as items
 /// in implicit VR little endian.
 pub fn parse_items_implicit(b: &[u8]) -> Result<Vec<Item<'static>>, CodecError> {
-    let mut r = Reader { buf: b, pos: 0, explicit: false, big: false };
+    let mut r = Reader { buf: b, pos: 0, explicit: false, big: false, header_only: false };
     let items = r.items(Some(b.len()), 1)?;
     Ok(items
         .into_iter()

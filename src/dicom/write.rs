@@ -14,13 +14,13 @@ struct Enc {
 }
 
 impl Enc {
-    fn u16(&self, out: &mut Vec<u8>, v: u16) {
+    fn u16(&self, out: &mut Sink<'_>, v: u16) {
         out.extend_from_slice(&if self.big { v.to_be_bytes() } else { v.to_le_bytes() });
     }
-    fn u32(&self, out: &mut Vec<u8>, v: u32) {
+    fn u32(&self, out: &mut Sink<'_>, v: u32) {
         out.extend_from_slice(&if self.big { v.to_be_bytes() } else { v.to_le_bytes() });
     }
-    fn tag(&self, out: &mut Vec<u8>, t: Tag) {
+    fn tag(&self, out: &mut Sink<'_>, t: Tag) {
         self.u16(out, group(t));
         self.u16(out, element(t));
     }
@@ -54,7 +54,7 @@ impl Enc {
         self.header_len(out_vr(e)) + self.value_len(&e.value)
     }
 
-    fn header(&self, out: &mut Vec<u8>, t: Tag, vr: Vr, len: u32) -> Result<(), CodecError> {
+    fn header(&self, out: &mut Sink<'_>, t: Tag, vr: Vr, len: u32) -> Result<(), CodecError> {
         self.tag(out, t);
         if self.explicit {
             out.extend_from_slice(&vr.0);
@@ -73,7 +73,7 @@ impl Enc {
         Ok(())
     }
 
-    fn element(&self, out: &mut Vec<u8>, e: &Element<'_>) -> Result<(), CodecError> {
+    fn element(&self, out: &mut Sink<'_>, e: &Element<'_>) -> Result<(), CodecError> {
         let vr = out_vr(e);
         match &e.value {
             Value::Bytes(b) => {
@@ -105,7 +105,7 @@ impl Enc {
         Ok(())
     }
 
-    fn item(&self, out: &mut Vec<u8>, i: &Item<'_>) -> Result<(), CodecError> {
+    fn item(&self, out: &mut Sink<'_>, i: &Item<'_>) -> Result<(), CodecError> {
         self.tag(out, ITEM);
         if i.undefined_length {
             self.u32(out, UNDEFINED);
@@ -138,38 +138,98 @@ fn out_vr(e: &Element<'_>) -> Vr {
     }
 }
 
-/// Serialises a file object as a Part 10 file. The meta group length (0002,0000) is recomputed; any
-/// other group length element present is written as held (the caller removes them).
+/// Where encoded bytes go: a growing buffer, or a writer that large values (pixel data) go to directly
+/// so they are never copied into an intermediate buffer.
+pub(crate) struct Sink<'w> {
+    buf: Vec<u8>,
+    w: Option<&'w mut dyn std::io::Write>,
+    err: Option<std::io::Error>,
+}
+
+const DIRECT: usize = 64 * 1024;
+
+impl<'w> Sink<'w> {
+    fn extend_from_slice(&mut self, b: &[u8]) {
+        match &mut self.w {
+            Some(w) if b.len() >= DIRECT => {
+                if self.err.is_none() {
+                    let r = w.write_all(&self.buf).and_then(|_| w.write_all(b));
+                    self.buf.clear();
+                    if let Err(e) = r {
+                        self.err = Some(e);
+                    }
+                }
+            }
+            _ => self.buf.extend_from_slice(b),
+        }
+    }
+    fn finish(mut self) -> Result<Vec<u8>, std::io::Error> {
+        if let Some(e) = self.err {
+            return Err(e);
+        }
+        if let Some(w) = &mut self.w {
+            w.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(self.buf)
+    }
+}
+
+/// Serialises a file object as a Part 10 file.
 pub fn write(obj: &FileObject<'_>) -> Result<Vec<u8>, CodecError> {
+    let hint = 132 + obj.dataset.iter().map(|e| Enc { explicit: obj.transfer_syntax.explicit, big: obj.transfer_syntax.big_endian }.element_len(e)).sum::<usize>();
+    let sink = Sink { buf: Vec::with_capacity(hint + 512), w: None, err: None };
+    write_sink(obj, sink).map_err(|e| match e {
+        WriteError::Codec(c) => c,
+        WriteError::Io(_) => CodecError::Inflate,
+    })
+}
+
+/// Serialises a file object into a writer; large values are written straight from the input.
+pub fn write_to(obj: &FileObject<'_>, w: &mut dyn std::io::Write) -> Result<(), WriteError> {
+    let sink = Sink { buf: Vec::with_capacity(64 * 1024), w: Some(w), err: None };
+    write_sink(obj, sink).map(|_| ())
+}
+
+/// Errors of [`write_to`].
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error(transparent)]
+    Codec(#[from] CodecError),
+    #[error("output error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+fn write_sink(obj: &FileObject<'_>, mut out: Sink<'_>) -> Result<Vec<u8>, WriteError> {
     let meta_enc = Enc { explicit: true, big: false };
     let ts = &obj.transfer_syntax;
     let enc = Enc { explicit: ts.explicit, big: ts.big_endian };
-    let size_hint = 132 + obj.meta.iter().map(|e| meta_enc.element_len(e)).sum::<usize>() + obj.dataset.iter().map(|e| enc.element_len(e)).sum::<usize>();
-    let mut out = Vec::with_capacity(size_hint + 16);
-    out.resize(128, 0);
+    out.extend_from_slice(&[0u8; 128]);
     out.extend_from_slice(b"DICM");
-    let mut meta_body = Vec::new();
+    let mut meta_body = Sink { buf: Vec::new(), w: None, err: None };
     for e in obj.meta.iter().filter(|e| e.tag != tag(0x0002, 0x0000)) {
         meta_enc.element(&mut meta_body, e)?;
     }
+    let meta_body = meta_body.buf;
     meta_enc.element(&mut out, &Element::new_bytes(tag(0x0002, 0x0000), Vr::UL, (meta_body.len() as u32).to_le_bytes().to_vec()))?;
     out.extend_from_slice(&meta_body);
     if ts.deflated {
-        let mut body = Vec::new();
+        let mut body = Sink { buf: Vec::new(), w: None, err: None };
         for e in &obj.dataset {
             enc.element(&mut body, e)?;
         }
         use std::io::Write;
-        let mut z = flate2::write::DeflateEncoder::new(out, flate2::Compression::default());
-        z.write_all(&body).map_err(|_| CodecError::Inflate)?;
-        out = z.finish().map_err(|_| CodecError::Inflate)?;
-        if out.len() % 2 == 1 {
-            out.push(0);
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        z.write_all(&body.buf)?;
+        let mut deflated = z.finish()?;
+        if deflated.len() % 2 == 1 {
+            deflated.push(0);
         }
+        out.extend_from_slice(&deflated);
     } else {
         for e in &obj.dataset {
             enc.element(&mut out, e)?;
         }
     }
-    Ok(out)
+    Ok(out.finish()?)
 }
