@@ -283,7 +283,7 @@ impl Engine {
                         match kind {
                             IdentKind::Name => deny.add_person_name(v),
                             IdentKind::Id => deny.add_identifier(v),
-                            IdentKind::Date => deny.add_date(&v[..v.len().min(8)]),
+                            IdentKind::Date => deny.add_date(v.get(..8).unwrap_or(v)),
                             IdentKind::Phone => deny.add_phone(v),
                             IdentKind::Text => deny.add_text(v),
                         }

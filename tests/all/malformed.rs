@@ -107,3 +107,12 @@ fn deeply_nested_garbage_is_refused_not_overflowed() {
     let e = err_of(&b);
     assert!(matches!(e, DeidError::Parse(CodecError::TooDeep(_)) | DeidError::Parse(CodecError::Truncated { .. })), "{e}");
 }
+
+#[test]
+fn regression_non_ascii_date_in_identifier_collection_panicked() {
+    // a DA value with a Latin-1 byte at position 7 made the deny-list builder slice inside a character
+    let mut els = base_elements();
+    els.push(E::Raw(0x0008_0020, "DA", b"2011052\xe9".to_vec()));
+    let r = std::panic::catch_unwind(|| engine().process(&part10(&els), "x"));
+    assert!(r.is_ok(), "panicked");
+}
