@@ -182,7 +182,7 @@ struct Level {
 
 /// Per-file state.
 struct FileCtx<'e> {
-    deny: DenyList,
+    deny: Cow<'e, DenyList>,
     date_offset: i64,
     old_patient_id: String,
     big_endian: bool,
@@ -471,9 +471,15 @@ impl Engine {
             Some(m) => Some(m.get(&old_patient_id).ok_or(DeidError::NotInSubjectMap)?),
             None => None,
         };
-        let mut deny = DenyList::default();
-        self.collect(&dataset, &CharacterSets::default_repertoire(), &mut deny);
-        deny.merge(&self.batch_deny);
+        let mut own = DenyList::default();
+        self.collect(&dataset, &CharacterSets::default_repertoire(), &mut own);
+        // in a batch the batch deny-list usually holds this file's words already: use it as it is
+        let deny = if self.batch_deny.contains_all(&own) {
+            Cow::Borrowed(&self.batch_deny)
+        } else {
+            own.merge(&self.batch_deny);
+            Cow::Owned(own)
+        };
         let mut ctx = FileCtx {
             deny,
             date_offset: pseudonym::date_offset_days(&self.key, &old_patient_id),

@@ -10,8 +10,9 @@ use super::norm::{fold, tokenize, umlaut_variant, FastMap, FastSet, Tk, Tok, ALP
 /// file (or of every file of a batch, see [`DenyList::merge`]). All entries are stored folded
 /// (case and accents removed).
 ///
-/// Its `Debug` output shows only counts: a deny-list holds PHI.
-#[derive(Clone, Default)]
+/// Its `Debug` output shows only counts: a deny-list holds PHI. It serialises (serde) so a batch's
+/// deny-list can be passed between workers; the serialised form holds PHI too and must stay in memory.
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct DenyList {
     pub(crate) words: FastSet<String>,
     /// alphabetic words of 5+ characters by character count, for fuzzy matching
@@ -69,7 +70,7 @@ pub(crate) fn may_contain(mask: (u64, u64), w: &str) -> bool {
 }
 
 /// A word trie for multi-word entries.
-#[derive(Clone, Default)]
+#[derive(Clone, Default, serde::Serialize, serde::Deserialize)]
 pub(crate) struct Trie {
     pub children: FastMap<String, Trie>,
     pub end: bool,
@@ -100,6 +101,11 @@ impl Trie {
 
     pub fn is_empty(&self) -> bool {
         self.children.is_empty()
+    }
+
+    /// True when every sequence of `other` is in `self`.
+    fn contains_all(&self, other: &Trie) -> bool {
+        (!other.end || self.end) && other.children.iter().all(|(k, v)| self.children.get(k).is_some_and(|c| c.contains_all(v)))
     }
 }
 
@@ -376,6 +382,18 @@ impl DenyList {
         self.dates2.extend(other.dates2.iter().copied());
         self.phones.extend(other.phones.iter().cloned());
         self.phone_tails.extend(other.phone_tails.iter().cloned());
+    }
+
+    /// True when every entry of `other` is already in `self` (then `self` alone cleans as well as the
+    /// two merged; checking costs the size of `other`, merging the size of both).
+    pub fn contains_all(&self, other: &DenyList) -> bool {
+        other.words.iter().all(|w| self.words.contains(w))
+            && other.ids.iter().all(|w| self.ids.contains(w))
+            && other.dates.iter().all(|d| self.dates.contains(d))
+            && other.dates2.iter().all(|d| self.dates2.contains(d))
+            && other.phones.iter().all(|p| self.phones.contains(p))
+            && other.phone_tails.iter().all(|p| self.phone_tails.contains(p))
+            && self.phrases.contains_all(&other.phrases)
     }
 
     /// An always-removed word or word sequence (extra words of the rules): exact matching only.
