@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashMap};
 
 /// What is done to one element. A documented enum, not closures, so plans can be listed and compared.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case", tag = "action")]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     /// K: unchanged
     Keep,

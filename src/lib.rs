@@ -17,6 +17,8 @@ pub mod profile;
 pub mod pseudonym;
 pub mod report;
 pub mod text;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 
 pub use config::{Config, ConfigInput, SubjectMap};
 pub use deid::{Action, Decision, Engine, Output, PlannedElement};

@@ -182,6 +182,9 @@ fn classify_is_the_plan_that_process_applies() {
         assert!(applied.contains(&(p.path.clone(), p.decision.action.name().to_string())), "{} {:?}", p.path, p.decision.action);
     }
     assert!(plan.iter().any(|p| p.path == "(0008,1140)[0].(0008,1155)" && p.decision.action == dicom_deid::Action::ReplaceUid));
+    // regression: the plan serialised its action as {"action": {"action": ...}}
+    let j = serde_json::to_value(&plan).unwrap();
+    assert!(j.as_array().unwrap().iter().all(|p| p["action"].is_string() && p["source"].is_string() && p["path"].is_string()), "{}", j[0]);
 }
 
 #[test]

@@ -1,0 +1,206 @@
+//! The WebAssembly front end: a thin `#[wasm_bindgen]` layer over [`Engine`] for browsers and workers.
+//!
+//! The contract for embedders (and `tests/wasm.rs`):
+//!
+//! ```text
+//! new Deidentifier(config?: object | string | undefined, key: string, subjectCsv?: string)
+//! d.process(bytes: Uint8Array, name: string) → { bytes: Uint8Array | undefined, report: FileReport }
+//! d.collectIdentifiers(bytes: Uint8Array) → string   // opaque token: the identifying words of one file
+//! d.addBatchIdentifiers(token: string)               // merge a token into this instance's batch deny-list
+//! d.classify(bytes: Uint8Array) → PlannedElement[]   // the dry-run plan
+//! defaultConfig() → object                          // ConfigInput::default()
+//! version() → string
+//! ```
+//!
+//! Errors are thrown as plain objects `{ kind, message }` (plain, so they survive `postMessage` from a
+//! worker): `kind` is [`DeidError::kind`] (`config`, `parse`, `not_dicom`, ...) or one of this layer's
+//! own: `key` (missing or empty key), `token` (not a token from `collectIdentifiers`), `internal`.
+//! `process` does not throw for a file that cannot be de-identified: it returns no bytes and a report
+//! with status `skipped` (not DICOM, unsupported) or `failed`, as the CLI does.
+//!
+//! Pseudonyms depend only on the configuration and the key (its UTF-8 bytes, as in the CLI), so every
+//! worker, session and the CLI give the same output for the same input.
+
+use crate::report::FileReport;
+use crate::text::DenyList;
+use crate::{Config, ConfigInput, DeidError, Engine, Key, SubjectMap};
+use js_sys::{Object, Reflect, Uint8Array, JSON};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** Thrown by the constructor and the methods (never an Error instance, so it survives postMessage). */
+export interface DeidErrorObject {
+  /** "config" | "key" | "token" | "not_dicom" | "parse" | "write" | "charset" | "not_in_subject_map" | "invalid" | "unsupported" | "internal" */
+  kind: string;
+  message: string;
+}
+/** What was done to one file; never holds an original value except `input` (the name given). */
+export interface FileReport {
+  input: string;
+  /** `<new Study UID>/<new Series UID>/<new SOP Instance UID>.dcm`, or null when nothing was written */
+  output: string | null;
+  status: "written" | "failed" | "skipped";
+  reason: string | null;
+  transfer_syntax?: string;
+  framing?: "part10" | "no_preamble" | "no_file_meta";
+  notes?: string[];
+  counts: Record<string, number>;
+  elements: { path: string; keyword: string; vr: string; action: string }[];
+}
+export interface ProcessResult {
+  /** the de-identified file; undefined when the report's status is not "written" */
+  bytes: Uint8Array | undefined;
+  report: FileReport;
+}
+/** One decision of the dry-run plan. */
+export interface PlannedElement {
+  path: string;
+  keyword: string;
+  action: string;
+  source: string;
+  vr: string;
+  row?: string;
+  code?: string;
+  resolved?: string;
+}
+"#;
+
+/// The de-identifier of one page or worker: configuration, key, optional subject mapping and the batch
+/// deny-list. Create one per worker with the same config and key: they give identical results.
+#[wasm_bindgen]
+pub struct Deidentifier {
+    engine: Engine,
+}
+
+#[wasm_bindgen]
+impl Deidentifier {
+    /// `config`: an object or a JSON string (the project's configuration or the seed tool's
+    /// `custom_rules.json`), or undefined/null for the defaults. `key`: the secret for all pseudonyms.
+    /// `subjectCsv`: optional clinical-trial subject mapping (`patient_id,subject_id[,subject_name]`).
+    /// Throws `{kind: "config" | "key", message}`.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        #[wasm_bindgen(unchecked_param_type = "object | string | undefined | null")] config: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
+        #[wasm_bindgen(js_name = subjectCsv, unchecked_param_type = "string | null")] subject_csv: Option<JsValue>,
+    ) -> Result<Deidentifier, JsValue> {
+        console_error_panic_hook::set_once();
+        let config = config_from_js(&config)?;
+        let key = match key.as_string() {
+            Some(k) if !k.is_empty() => Key::new(k.as_bytes()),
+            _ => return Err(error("key", "a non-empty key string is required")),
+        };
+        let mut engine = Engine::new(config, key).map_err(|e| deid_error(&e))?;
+        if let Some(csv) = subject_csv {
+            let text = csv.as_string().ok_or_else(|| error("config", "subjectCsv must be a string of CSV text"))?;
+            engine = engine.with_subject_map(SubjectMap::from_csv(&text).map_err(|e| error("config", e))?);
+        }
+        Ok(Deidentifier { engine })
+    }
+
+    /// De-identifies one file. Never throws for a bad file: `bytes` is undefined and the report says
+    /// why (status "skipped" for non-DICOM and unsupported files, "failed" otherwise).
+    #[wasm_bindgen(unchecked_return_type = "ProcessResult")]
+    pub fn process(&self, bytes: &[u8], name: &str) -> Result<JsValue, JsValue> {
+        let (out, report) = match self.engine.process(bytes, name) {
+            Ok(o) => {
+                let mut report = o.report;
+                report.output.get_or_insert(o.path);
+                (Some(o.bytes), report)
+            }
+            Err(e) => (None, failure_report(name, &e)),
+        };
+        let result = Object::new();
+        let out = out.map_or(JsValue::UNDEFINED, |b| Uint8Array::from(&b[..]).into());
+        set(&result, "bytes", &out)?;
+        set(&result, "report", &to_js(&report)?)?;
+        Ok(result.into())
+    }
+
+    /// The identifying words of one file (names, IDs, dates, phones, addresses, institutions) as an
+    /// opaque token for `addBatchIdentifiers`. `bytes` may be only the start of the
+    /// file, as long as it holds everything before the pixel data (a deflated file needs all of it);
+    /// throws `{kind: "parse" | "not_dicom", ...}` otherwise. The token holds PHI: never store or log it.
+    #[wasm_bindgen(js_name = collectIdentifiers)]
+    pub fn collect_identifiers(&self, bytes: &[u8]) -> Result<String, JsValue> {
+        let deny = self.engine.collect_identifiers(bytes).map_err(|e| deid_error(&e))?;
+        serde_json::to_string(&deny).map_err(|e| error("internal", e))
+    }
+
+    /// Adds a token from `collectIdentifiers` (of any instance) to this instance's batch deny-list.
+    #[wasm_bindgen(js_name = addBatchIdentifiers)]
+    pub fn add_batch_identifiers(&mut self, token: &str) -> Result<(), JsValue> {
+        // the parser's message could quote a word of the token: give only the position
+        let deny: DenyList = serde_json::from_str(token).map_err(|e| {
+            error("token", format!("not a token from collectIdentifiers (line {}, column {})", e.line(), e.column()))
+        })?;
+        self.engine.add_batch_identifiers(&deny);
+        Ok(())
+    }
+
+    /// The dry-run plan: one decision per element at every depth, in file order.
+    #[wasm_bindgen(unchecked_return_type = "PlannedElement[]")]
+    pub fn classify(&self, bytes: &[u8]) -> Result<JsValue, JsValue> {
+        let plan = self.engine.classify(bytes).map_err(|e| deid_error(&e))?;
+        to_js(&plan)
+    }
+}
+
+/// The default configuration as an object (edit it and pass it to `new Deidentifier`).
+#[wasm_bindgen(js_name = defaultConfig, unchecked_return_type = "Record<string, any>")]
+pub fn default_config() -> Result<JsValue, JsValue> {
+    console_error_panic_hook::set_once();
+    to_js(&ConfigInput::default())
+}
+
+/// The version of dicom-deid.
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// The report of a file that was not written, as the CLI makes it.
+fn failure_report(name: &str, e: &DeidError) -> FileReport {
+    match e.kind() {
+        "not_dicom" | "unsupported" => FileReport::skipped(name, e.to_string()),
+        _ => FileReport::failed(name, e.to_string()),
+    }
+}
+
+fn config_from_js(v: &JsValue) -> Result<Config, JsValue> {
+    if v.is_undefined() || v.is_null() {
+        return Ok(Config::default());
+    }
+    // an object goes through JSON so that both layouts and `deny_unknown_fields` apply exactly as in
+    // the CLI
+    let text = match v.as_string() {
+        Some(s) => s,
+        None => JSON::stringify(v)
+            .ok()
+            .and_then(|s| s.as_string())
+            .ok_or_else(|| error("config", "configuration must be an object or a JSON string"))?,
+    };
+    Config::from_json(&text).map_err(|e| error("config", e))
+}
+
+fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| error("internal", e))
+}
+
+fn set(o: &Object, k: &str, v: &JsValue) -> Result<(), JsValue> {
+    Reflect::set(o, &JsValue::from_str(k), v).map(drop).map_err(|_| error("internal", "cannot build the result object"))
+}
+
+fn deid_error(e: &DeidError) -> JsValue {
+    error(e.kind(), e)
+}
+
+/// `{kind, message}` as a plain object.
+fn error(kind: &str, message: impl std::fmt::Display) -> JsValue {
+    let o = Object::new();
+    let _ = Reflect::set(&o, &"kind".into(), &kind.into());
+    let _ = Reflect::set(&o, &"message".into(), &message.to_string().into());
+    o.into()
+}
