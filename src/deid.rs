@@ -410,7 +410,7 @@ impl Engine {
         let creators = creators_of(elements, &CharacterSets::default_repertoire());
         for e in elements {
             let dec = self.decide(e.tag, e.vr, matches!(e.value, Value::Sequence { .. }), creator_for(&creators, e.tag), top);
-            let path = format!("{prefix}{}", tag_string(e.tag));
+            let path = path_of(prefix, e.tag);
             let recurse = dec.action == Action::CleanItems;
             out.push(PlannedElement { path: path.clone(), keyword: dicom::keyword(e.tag), decision: dec });
             if recurse {
@@ -601,7 +601,7 @@ impl Engine {
         for mut e in elements {
             let is_seq = matches!(e.value, Value::Sequence { .. });
             let dec = self.decide(e.tag, e.vr, is_seq, creator_for(&level.creators, e.tag), top);
-            let path = format!("{prefix}{}", tag_string(e.tag));
+            let path = path_of(prefix, e.tag);
             ctx.record(path.clone(), e.tag, &dec);
             if dec.action == Action::Remove {
                 if dicom::element(e.tag) == 0x3000 && is_overlay_group(dicom::group(e.tag)) {
@@ -809,7 +809,7 @@ impl Engine {
 impl FileCtx<'_> {
     fn record(&mut self, path: String, t: Tag, dec: &Decision) {
         self.count(dec.action.name());
-        self.records.push(ElementRecord { path, keyword: dicom::keyword(t).to_string(), vr: dec.vr.to_string(), action: dec.action.name().to_string() });
+        self.records.push(ElementRecord { path, keyword: dicom::keyword(t), vr: dec.vr, action: dec.action.name() });
     }
     fn count(&mut self, what: &'static str) {
         *self.counts.entry(what).or_insert(0) += 1;
@@ -843,6 +843,14 @@ fn clean_action(vr: Vr, is_sequence: bool, dates_modified: bool) -> Action {
         Vr::UI => Action::ReplaceUid,
         _ => Action::Keep,
     }
+}
+
+/// `prefix` + `(gggg,eeee)`.
+fn path_of(prefix: &str, t: Tag) -> String {
+    let mut p = String::with_capacity(prefix.len() + 11);
+    p.push_str(prefix);
+    dicom::push_tag(&mut p, t);
+    p
 }
 
 fn text_kind(vr: Vr) -> TextKind {

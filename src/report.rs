@@ -18,9 +18,9 @@ pub enum Status {
 pub struct ElementRecord {
     /// `(gggg,eeee)` or `(gggg,eeee)[item].(gggg,eeee)` for nested elements
     pub path: String,
-    pub keyword: String,
-    pub vr: String,
-    pub action: String,
+    pub keyword: &'static str,
+    pub vr: crate::dicom::Vr,
+    pub action: &'static str,
 }
 
 /// The report for one input file.

@@ -41,7 +41,22 @@ pub const fn element(t: Tag) -> u16 {
 
 /// `(gggg,eeee)` rendering of a tag.
 pub fn tag_string(t: Tag) -> String {
-    format!("({:04X},{:04X})", group(t), element(t))
+    let mut s = String::with_capacity(11);
+    push_tag(&mut s, t);
+    s
+}
+
+/// Appends `(gggg,eeee)` to a string (no formatting machinery: this runs for every element).
+pub fn push_tag(s: &mut String, t: Tag) {
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    s.push('(');
+    for (i, shift) in [28u32, 24, 20, 16, 12, 8, 4, 0].into_iter().enumerate() {
+        if i == 4 {
+            s.push(',');
+        }
+        s.push(HEX[((t >> shift) & 0xF) as usize] as char);
+    }
+    s.push(')');
 }
 
 pub const ITEM: Tag = tag(0xFFFE, 0xE000);

@@ -177,7 +177,7 @@ fn classify_is_the_plan_that_process_applies() {
     let f = part10(&els);
     let plan = engine().classify(&f).unwrap();
     let out = engine().process(&f, "x").unwrap();
-    let applied: Vec<(String, String)> = out.report.elements.iter().map(|r| (r.path.clone(), r.action.clone())).collect();
+    let applied: Vec<(String, String)> = out.report.elements.iter().map(|r| (r.path.clone(), r.action.to_string())).collect();
     for p in &plan {
         assert!(applied.contains(&(p.path.clone(), p.decision.action.name().to_string())), "{} {:?}", p.path, p.decision.action);
     }
