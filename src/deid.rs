@@ -223,6 +223,11 @@ impl Engine {
         self
     }
 
+    /// As [`Engine::with_mappings`], on an existing engine.
+    pub fn set_mappings(&mut self, on: bool) {
+        self.mappings = on;
+    }
+
     pub fn config(&self) -> &Config {
         &self.config
     }

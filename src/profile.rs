@@ -193,6 +193,7 @@ pub struct Row {
     pub pattern: Pattern,
     /// The tag as written in the standard, e.g. `(0010,0010)`.
     pub tag_text: String,
+    /// Empty in the embedded copy (descriptive text is left out of the binary; see build.rs).
     pub name: String,
     pub retired: bool,
     pub basic: Code,
@@ -228,8 +229,10 @@ pub struct Profile {
     patterned: Vec<usize>,
 }
 
-pub const TABLE_E1_1: &str = include_str!("../data/annex_e/table_E.1-1_2026c.csv");
-pub const TABLE_E3_10_1: &str = include_str!("../data/annex_e/table_E.3.10-1_safe_private_2026c.csv");
+/// `data/annex_e/table_E.1-1_2026c.csv` with the name column emptied (see build.rs).
+pub const TABLE_E1_1: &str = include_str!(concat!(env!("OUT_DIR"), "/table_E.1-1.csv"));
+/// `data/annex_e/table_E.3.10-1_safe_private_2026c.csv` with the meaning column emptied (see build.rs).
+pub const TABLE_E3_10_1: &str = include_str!(concat!(env!("OUT_DIR"), "/table_E.3.10-1.csv"));
 
 impl Profile {
     /// The 2026c profile, parsed once.

@@ -53,6 +53,10 @@ export interface ProcessResult {
   /** the de-identified file; undefined when the report's status is not "written" */
   bytes: Uint8Array | undefined;
   report: FileReport;
+  /** old → new UIDs, only after setMappings(true) */
+  uidMap?: [string, string][];
+  /** old → new Patient ID, only after setMappings(true) */
+  patientMap?: [string, string];
 }
 /** One decision of the dry-run plan. */
 export interface PlannedElement {
@@ -72,6 +76,7 @@ export interface PlannedElement {
 #[wasm_bindgen]
 pub struct Deidentifier {
     engine: Engine,
+    mappings: bool,
 }
 
 #[wasm_bindgen]
@@ -97,26 +102,43 @@ impl Deidentifier {
             let text = csv.as_string().ok_or_else(|| error("config", "subjectCsv must be a string of CSV text"))?;
             engine = engine.with_subject_map(SubjectMap::from_csv(&text).map_err(|e| error("config", e))?);
         }
-        Ok(Deidentifier { engine })
+        Ok(Deidentifier { engine, mappings: false })
     }
 
     /// De-identifies one file. Never throws for a bad file: `bytes` is undefined and the report says
     /// why (status "skipped" for non-DICOM and unsupported files, "failed" otherwise).
     #[wasm_bindgen(unchecked_return_type = "ProcessResult")]
     pub fn process(&self, bytes: &[u8], name: &str) -> Result<JsValue, JsValue> {
+        let mut maps = None;
         let (out, report) = match self.engine.process(bytes, name) {
             Ok(o) => {
                 let mut report = o.report;
                 report.output.get_or_insert(o.path);
+                maps = Some((o.uid_map, o.patient_map));
                 (Some(o.bytes), report)
             }
             Err(e) => (None, failure_report(name, &e)),
         };
         let result = Object::new();
+        if let (true, Some((uids, patient))) = (self.mappings, maps) {
+            set(&result, "uidMap", &to_js(&uids)?)?;
+            set(&result, "patientMap", &match &patient {
+                Some(p) => to_js(p)?,
+                None => JsValue::UNDEFINED,
+            })?;
+        }
         let out = out.map_or(JsValue::UNDEFINED, |b| Uint8Array::from(&b[..]).into());
         set(&result, "bytes", &out)?;
         set(&result, "report", &to_js(&report)?)?;
         Ok(result.into())
+    }
+
+    /// With `true`, `process` also returns `uidMap: [old, new][]` and `patientMap: [old, new] | undefined`
+    /// (for `uid_mapping.csv` / `patid_mapping.csv`). They re-identify: write them only when asked.
+    #[wasm_bindgen(js_name = setMappings)]
+    pub fn set_mappings(&mut self, on: bool) {
+        self.mappings = on;
+        self.engine.set_mappings(on);
     }
 
     /// The identifying words of one file (names, IDs, dates, phones, addresses, institutions) as an

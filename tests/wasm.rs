@@ -246,3 +246,18 @@ fn runs_in_a_dedicated_worker() {
     assert_eq!(name.as_deref(), Some("DedicatedWorkerGlobalScope"));
     assert!(!Reflect::has(&global, &"document".into()).unwrap());
 }
+
+#[wasm_bindgen_test]
+fn mappings_only_after_set_mappings() {
+    let mut d = deidentifier(JsValue::UNDEFINED, "k");
+    let r = d.process(CT_SMALL, "ct.dcm").unwrap();
+    assert!(get(&r, "uidMap").is_undefined() && get(&r, "patientMap").is_undefined(), "no mappings unless asked");
+    d.set_mappings(true);
+    let r = d.process(CT_SMALL, "ct.dcm").unwrap();
+    let uids = Array::from(&get(&r, "uidMap"));
+    assert!(uids.length() > 2);
+    let found = uids.iter().any(|pair| Array::from(&pair).get(1).as_string().as_deref() == Some(CT_SMALL_NEW_SOP_UID_K));
+    assert!(found, "the SOP Instance UID pair is listed");
+    let p = Array::from(&get(&r, "patientMap"));
+    assert!(p.get(1).as_string().unwrap().starts_with("ANON"));
+}

@@ -1,0 +1,220 @@
+// Module worker: runs the dicom-deid WebAssembly engine. The page never runs the wasm on its main thread.
+//
+// Protocol (see worker-client.js): the page posts {id, method, args}; the worker answers
+// {id, ok: true, result} or {id, ok: false, error: {kind, message}, fatal}. Messages are handled one
+// at a time, in order; {method: 'cancel', args: {id}} makes it skip a call still waiting. `fatal`
+// means the engine may be in a broken state (a trap, out of memory): the pool then replaces this
+// worker.
+//
+// A file is given as a "source", read here so the page's main thread never copies file contents:
+//   {blob}                                  a File or Blob (a reference, no copy)
+//   {bytes}                                 a Uint8Array (transferred by the caller)
+//   {zip, method, compressedSize, size, crc} an entry of a ZIP archive: `zip` is the Blob slice that
+//                                           starts at the entry's local header
+
+import { readSource, sourceSize } from './sources.js';
+
+let loading = null;   // memoized import and init() of pkg/
+let engine = null;    // the Deidentifier of the current configuration
+let mappings = false; // whether the engine was asked for mapping data
+
+function fail(kind, message) {
+  return { kind, message: String(message) };
+}
+
+function ensureInit() {
+  loading ??= (async () => {
+    let mod;
+    try {
+      mod = await import('./pkg/dicom_deid.js');
+    } catch (e) {
+      throw fail('unavailable', `the WebAssembly engine (pkg/dicom_deid.js) could not be loaded: ${e && e.message}`);
+    }
+    await mod.default();
+    return mod;
+  })();
+  return loading;
+}
+
+// ---- the output store (OPFS), written with synchronous access handles ---------------------------
+
+const storeDirs = new Map();
+const STORE_TIMEOUT_MS = 30_000;
+
+// A write that does not finish in time (seen near the storage quota) counts as failed: the output then
+// goes back to the page instead.
+function storeOutput(store, bytes) {
+  let timer;
+  return Promise.race([
+    writeOutput(store, bytes),
+    new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('writing to the browser storage timed out')), STORE_TIMEOUT_MS);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}
+
+async function writeOutput(store, bytes) {
+  const key = store.path.join('/');
+  let dir = storeDirs.get(key);
+  if (!dir) {
+    dir = await navigator.storage.getDirectory();
+    for (const p of store.path) dir = await dir.getDirectoryHandle(p, { create: true });
+    storeDirs.set(key, dir);
+  }
+  const fh = await dir.getFileHandle(store.name, { create: true });
+  const h = await fh.createSyncAccessHandle();
+  try {
+    h.truncate(0);
+    let at = 0;
+    while (at < bytes.length) {
+      const n = h.write(bytes.subarray(at), { at });
+      if (!n) throw new Error('the output could not be written');
+      at += n;
+    }
+    h.flush();
+  } finally {
+    h.close();
+  }
+}
+
+function requireEngine() {
+  if (!engine) throw fail('internal', 'the engine is not configured yet');
+  return engine;
+}
+
+function toError(e) {
+  if (e && typeof e === 'object' && typeof e.kind === 'string') return { kind: e.kind, message: String(e.message) };
+  if (e instanceof WebAssembly.RuntimeError) return { kind: 'internal', message: `the engine stopped: ${e.message}`, fatal: true };
+  if (e instanceof RangeError) return { kind: 'memory', message: `out of memory: ${e.message}`, fatal: true };
+  if (e && e.name === 'NotReadableError') return { kind: 'read', message: 'the file could not be read (was it moved or deleted?)' };
+  return { kind: 'internal', message: String((e && e.message) || e) };
+}
+
+// ---- methods --------------------------------------------------------------------------------
+
+const methods = {
+  async info() {
+    const m = await ensureInit();
+    return {
+      version: m.version(),
+      defaultConfig: m.defaultConfig(),
+      capabilities: { mappings: typeof m.Deidentifier.prototype.setMappings === 'function' },
+    };
+  },
+
+  // Builds the engine every later call uses. Throws {kind: "config" | "key", message}.
+  async configure({ config, key, subjects, wantMappings }) {
+    const m = await ensureInit();
+    const next = new m.Deidentifier(config ?? undefined, key, subjects ?? undefined);
+    mappings = !!wantMappings && typeof next.setMappings === 'function';
+    if (mappings) next.setMappings(true);
+    engine?.free();
+    engine = next;
+    return true;
+  },
+
+  // Checks a configuration without keeping it.
+  async validate({ config, key, subjects }) {
+    const m = await ensureInit();
+    new m.Deidentifier(config ?? undefined, key, subjects ?? undefined).free();
+    return true;
+  },
+
+  // Pass 1: the identifying words of one file. Reads the first `head` bytes, and the whole file when
+  // those are not enough (a header longer than that, a deflated data set).
+  async collect({ source, head = 65536 }) {
+    const e = requireEngine();
+    const bytes = await readSource(source, head);
+    try {
+      return e.collectIdentifiers(bytes);
+    } catch (err) {
+      if (bytes.length < sourceSize(source) && err && err.kind !== 'not_dicom') {
+        return e.collectIdentifiers(await readSource(source));
+      }
+      throw err;
+    }
+  },
+
+  async addTokens({ tokens }) {
+    const e = requireEngine();
+    for (const t of tokens) e.addBatchIdentifiers(t);
+    return tokens.length;
+  },
+
+  // Pass 2: one whole file. With `store` ({path: [folder names], name}), the output is written into
+  // the origin-private file system (OPFS) here and only the report goes back; otherwise (or when that
+  // fails) the output bytes are transferred back.
+  async process({ source, name, store }) {
+    const e = requireEngine();
+    const bytes = await readSource(source);
+    const r = e.process(bytes, name);
+    const result = { report: r.report };
+    if (mappings) {
+      result.uidMap = r.uidMap;
+      result.patientMap = r.patientMap;
+    }
+    if (r.bytes && store) {
+      // the write waits on the file system, not on the CPU: the next file is processed meanwhile
+      // (at most `depth` calls are here at once, so at most that many writes are pending)
+      const bytes = r.bytes;
+      const later = storeOutput(store, bytes).then(
+        () => ({ result: { ...result, stored: store.name, size: bytes.length }, transfer: [] }),
+        (err) => ({ result: { ...result, storeError: String((err && err.message) || err), bytes }, transfer: [bytes.buffer] }),
+      );
+      return { later };
+    }
+    result.bytes = r.bytes;
+    return { result, transfer: r.bytes ? [r.bytes.buffer] : [] };
+  },
+
+  async classify({ source }) {
+    return requireEngine().classify(await readSource(source));
+  },
+
+  // The original bytes of a source (for the local preview of a ZIP entry).
+  async read({ source }) {
+    const bytes = await readSource(source);
+    const copy = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
+    return { result: copy, transfer: [copy.buffer] };
+  },
+};
+
+// ---- message loop (one call at a time, in order) ----------------------------------------------
+
+let chain = Promise.resolve();
+const skipped = new Set(); // calls the page no longer wants (aborted while waiting here)
+
+self.onmessage = (ev) => {
+  const { id, method, args } = ev.data || {};
+  if (method === 'cancel') {
+    skipped.add(args.id);
+    return;
+  }
+  chain = chain.then(async () => {
+    if (skipped.delete(id)) {
+      self.postMessage({ id, ok: false, error: { kind: 'aborted', message: 'aborted' } });
+      return;
+    }
+    const fn = methods[method];
+    try {
+      if (!fn) throw fail('internal', `unknown method ${method}`);
+      const out = await fn(args || {});
+      if (out && typeof out === 'object' && out.later) {
+        out.later
+          .then((o) => self.postMessage({ id, ok: true, result: o.result }, o.transfer))
+          .catch((e) => self.postMessage({ id, ok: false, error: toError(e), fatal: false }));
+        return;
+      }
+      if (out && typeof out === 'object' && 'transfer' in out && 'result' in out) {
+        self.postMessage({ id, ok: true, result: out.result }, out.transfer);
+      } else {
+        self.postMessage({ id, ok: true, result: out });
+      }
+    } catch (e) {
+      const error = toError(e);
+      const fatal = !!error.fatal;
+      delete error.fatal;
+      self.postMessage({ id, ok: false, error, fatal });
+    }
+  });
+};
