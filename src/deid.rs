@@ -16,6 +16,7 @@ use crate::text::{Cleaner, DenyList};
 use serde::Serialize;
 use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
 
 /// What is done to one element. A documented enum, not closures, so plans can be listed and compared.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -175,8 +176,6 @@ pub struct Engine {
 #[derive(Clone)]
 struct Level {
     charsets: CharacterSets,
-    /// ISO_IR 100, when no character set is declared (see apply_value)
-    latin1_fallback: Option<CharacterSets>,
     creators: HashMap<(u16, u8), String>,
 }
 
@@ -272,14 +271,7 @@ impl Engine {
                         }
                     });
                     let Some(kind) = kind else { continue };
-                    let decoded = charsets.decode(b, text_kind(e.vr)).or_else(|err| {
-                        if charsets == CharacterSets::default_repertoire() {
-                            CharacterSets::from_specific_character_set(b"ISO_IR 100")?.decode(b, text_kind(e.vr))
-                        } else {
-                            Err(err)
-                        }
-                    });
-                    let Ok(text) = decoded else { continue };
+                    let Ok(text) = reading_charsets(&charsets, b, text_kind(e.vr)).decode(b, text_kind(e.vr)) else { continue };
                     for v in text.split('\\') {
                         let v = v.trim_matches(|c: char| c == ' ' || c == '\0');
                         if v.is_empty() {
@@ -463,13 +455,13 @@ impl Engine {
             return Err(DeidError::Unsupported("DICOMDIR (a media directory, not an instance): make a new one for the output".into()));
         }
         let no_pixels = lacks_pixel_data(&meta, &dataset);
-        let root_charsets = charsets_of(&dataset, &CharacterSets::default_repertoire());
-        if let Some(cs) = find(&dataset, dicom::SPECIFIC_CHARACTER_SET).and_then(|e| e.bytes()) {
-            CharacterSets::from_specific_character_set(cs).map_err(|e| DeidError::Charset(e.to_string()))?;
-        }
+        let root_charsets = match find(&dataset, dicom::SPECIFIC_CHARACTER_SET).and_then(|e| e.bytes()) {
+            Some(cs) => CharacterSets::from_specific_character_set(cs).map_err(|e| DeidError::Charset(e.to_string()))?,
+            None => CharacterSets::default_repertoire(),
+        };
         let old_patient_id = find(&dataset, PATIENT_ID)
             .and_then(|e| e.bytes())
-            .and_then(|b| root_charsets.decode(b, TextKind::MultiValued).ok())
+            .and_then(|b| reading_charsets(&root_charsets, b, TextKind::MultiValued).decode(b, TextKind::MultiValued).ok())
             .map(|s| s.trim_matches(|c: char| c == ' ' || c == '\0').to_string())
             .unwrap_or_default();
         let mapping_subject = match &self.subjects {
@@ -599,8 +591,7 @@ impl Engine {
 
     fn apply_level<'a>(&self, elements: Vec<Element<'a>>, parent: &CharacterSets, prefix: &str, top: bool, ctx: &mut FileCtx<'_>) -> Result<Vec<Element<'a>>, DeidError> {
         let charsets = charsets_of(&elements, parent);
-        let latin1_fallback = (charsets == CharacterSets::default_repertoire()).then(|| CharacterSets::from_specific_character_set(b"ISO_IR 100").expect("supported"));
-        let level = Level { creators: creators_of(&elements, &charsets), charsets, latin1_fallback };
+        let level = Level { creators: creators_of(&elements, &charsets), charsets };
         let mut out = Vec::with_capacity(elements.len());
         let mut removed_overlay_groups: Vec<u16> = Vec::new();
         for mut e in elements {
@@ -652,10 +643,9 @@ impl Engine {
     fn apply_value<'a>(&self, e: &Element<'a>, dec: &Decision, level: &Level, ctx: &mut FileCtx<'_>, path: &str) -> Result<Option<Element<'a>>, DeidError> {
         let vr = dec.vr;
         let keep = || Ok(Some(e.clone()));
-        // Values without a declared character set that are not ASCII are, in practice, Latin-1: they are
-        // read and written back as ISO_IR 100 so the cleaner can work on them without corrupting them.
-        let charsets: &CharacterSets = match (&level.latin1_fallback, e.bytes()) {
-            (Some(l1), Some(b)) if vr.uses_charset() && level.charsets.decode(b, text_kind(vr)).is_err() => l1,
+        // decoded and re-encoded with the same character sets (see reading_charsets)
+        let charsets = match e.bytes() {
+            Some(b) if vr.uses_charset() => reading_charsets(&level.charsets, b, text_kind(vr)),
             _ => &level.charsets,
         };
         let set_text = |s: &str| -> Result<Option<Element<'a>>, DeidError> {
@@ -868,6 +858,18 @@ fn text_kind(vr: Vr) -> TextKind {
 
 fn is_uid(s: &str) -> bool {
     !s.is_empty() && s.len() <= 64 && s.bytes().all(|c| c.is_ascii_digit() || c == b'.') && !s.starts_with('.') && !s.ends_with('.') && !s.contains("..")
+}
+
+/// The character sets to read (and write back) a value with: the declared ones, except that a value
+/// with no declared character set that is not ASCII is, in practice, Latin-1: it is read and written
+/// back as ISO_IR 100 so the cleaner can work on it without corrupting it.
+fn reading_charsets<'c>(declared: &'c CharacterSets, bytes: &[u8], kind: TextKind) -> &'c CharacterSets {
+    static DEFAULT: OnceLock<CharacterSets> = OnceLock::new();
+    static LATIN1: OnceLock<CharacterSets> = OnceLock::new();
+    if bytes.is_ascii() || declared != DEFAULT.get_or_init(CharacterSets::default_repertoire) || declared.decode(bytes, kind).is_ok() {
+        return declared;
+    }
+    LATIN1.get_or_init(|| CharacterSets::from_specific_character_set(b"ISO_IR 100").expect("ISO_IR 100 is supported"))
 }
 
 fn charsets_of(elements: &[Element<'_>], parent: &CharacterSets) -> CharacterSets {
