@@ -30,6 +30,8 @@ pub enum ConfigError {
     Text(String),
     #[error("subject mapping CSV: {0}")]
     Mapping(String),
+    #[error("pixel options: {0}")]
+    Pixels(String),
 }
 
 /// The profile options as a user sets them.
@@ -166,6 +168,8 @@ pub struct ConfigInput {
     pub keep_curves: bool,
     /// Keep Encapsulated Document (0042,0011) although it cannot be cleaned (default false).
     pub keep_encapsulated_documents: bool,
+    /// Burned-in text in the pixel data (Clean Pixel Data Option).
+    pub pixels: crate::pixel::PixelInput,
 }
 
 impl Default for ConfigInput {
@@ -180,6 +184,7 @@ impl Default for ConfigInput {
             keep_overlays: false,
             keep_curves: false,
             keep_encapsulated_documents: false,
+            pixels: crate::pixel::PixelInput::default(),
         }
     }
 }
@@ -244,6 +249,7 @@ pub struct Config {
     pub keep_overlays: bool,
     pub keep_curves: bool,
     pub keep_encapsulated_documents: bool,
+    pub pixels: crate::pixel::PixelConfig,
 }
 
 impl Default for Config {
@@ -329,6 +335,7 @@ impl Config {
         }
         let identifying_tags = input.identifying_tags.iter().map(|s| parse_tag(s)).collect::<Result<_, _>>()?;
         crate::text::Cleaner::new(&input.text).map_err(|e| ConfigError::Text(e.to_string()))?;
+        let pixels = crate::pixel::PixelConfig::validate(&input.pixels).map_err(ConfigError::Pixels)?;
         Ok(Config {
             options: input.options.clone(),
             enabled,
@@ -340,6 +347,7 @@ impl Config {
             keep_overlays: input.keep_overlays,
             keep_curves: input.keep_curves,
             keep_encapsulated_documents: input.keep_encapsulated_documents,
+            pixels,
         })
     }
 }

@@ -170,6 +170,8 @@ pub struct Engine {
     batch_deny: DenyList,
     mappings: bool,
     implementation_uid: String,
+    /// the OCR back end of the pixel engine (see [`Engine::with_text_finder`])
+    finder: Option<std::sync::Arc<dyn crate::pixel::TextFinder>>,
 }
 
 /// Per-level walking state: the character sets in force and the private creators of this item.
@@ -208,12 +210,24 @@ impl Engine {
             let h = Sha256::digest(b"dicom-deid implementation class");
             format!("2.25.{}", u128::from_be_bytes(h[..16].try_into().unwrap()))
         };
-        Ok(Engine { config, key, cleaner, subjects: None, batch_deny: DenyList::default(), mappings: false, implementation_uid })
+        Ok(Engine { config, key, cleaner, subjects: None, batch_deny: DenyList::default(), mappings: false, implementation_uid, finder: None })
     }
 
     pub fn with_subject_map(mut self, m: SubjectMap) -> Engine {
         self.subjects = Some(m);
         self
+    }
+
+    /// Gives the pixel engine its text detector/reader (the OCR models). Without one, a configuration
+    /// whose pixel policy is not `none` fails every file with pixel data (fail closed).
+    pub fn with_text_finder(mut self, f: std::sync::Arc<dyn crate::pixel::TextFinder>) -> Engine {
+        self.finder = Some(f);
+        self
+    }
+
+    /// True when files with pixel data need a text finder that is missing.
+    pub fn needs_text_finder(&self) -> bool {
+        self.config.pixels.policy != crate::pixel::Policy::None && self.finder.is_none()
     }
 
     /// Ask for old → new mappings in each [`Output`] (off by default: they re-identify).
@@ -449,7 +463,7 @@ impl Engine {
     }
 
     fn process_object<'a>(&self, obj: FileObject<'a>, input: &[u8], input_name: &str) -> Result<Prepared<'a>, DeidError> {
-        let FileObject { meta, dataset, transfer_syntax, framing, vr_mismatch } = obj;
+        let FileObject { meta, dataset, mut transfer_syntax, framing, vr_mismatch } = obj;
         let class = find(&meta, tag(0x0002, 0x0002)).or_else(|| find(&dataset, SOP_CLASS_UID)).and_then(ascii_value);
         if class == Some("1.2.840.10008.1.3.10") {
             return Err(DeidError::Unsupported("DICOMDIR (a media directory, not an instance): make a new one for the output".into()));
@@ -495,7 +509,32 @@ impl Engine {
             ctx.notes.push("the data set's VR encoding contradicted its transfer syntax; rewritten as the transfer syntax says".into());
         }
 
+        // region rules read the original header (manufacturer, model, size)
+        let pixel_regions = if self.config.pixels.active() { crate::pixel::region_rects(&self.config.pixels, &dataset, transfer_syntax.big_endian) } else { Vec::new() };
         let mut dataset = self.apply_level(dataset, &CharacterSets::default_repertoire(), "", true, &mut ctx)?;
+
+        // burned-in text: after the header (the pixel engine reads the image attributes that remain)
+        let mut pixel_report = None;
+        if self.config.pixels.active() {
+            let finder = self.finder.as_deref();
+            let r = crate::pixel::clean(&mut dataset, &transfer_syntax.uid, transfer_syntax.big_endian, &self.config.pixels, finder, &pixel_regions, &self.cleaner, &ctx.deny)?;
+            if let Some((rep, ts)) = r {
+                if !ts.is_empty() && ts != transfer_syntax.uid {
+                    transfer_syntax = dicom::TransferSyntax::from_uid(&ts);
+                }
+                if rep.warning.is_some() {
+                    ctx.notes.push("pixel data could not be decoded and was passed unchanged on request: burned-in text was not looked for".into());
+                }
+                pixel_report = Some(rep);
+            }
+        }
+        let pixels_cleaned = pixel_report.as_ref().is_some_and(|r| r.warning.is_none());
+        if let Some(r) = &pixel_report {
+            // Burned In Annotation: NO only when every text found was masked
+            if r.warning.is_none() && self.config.pixels.policy != crate::pixel::Policy::None && r.boxes.iter().all(|b| b.masked) {
+                put(&mut dataset, Element::new_str(tag(0x0028, 0x0301), Vr::CS, "NO"));
+            }
+        }
 
         // the SOP Instance UID names the output; a data set without one gets one derived from its bytes
         let sop = match find(&dataset, SOP_INSTANCE_UID).and_then(ascii_value).filter(|s| !s.is_empty()) {
@@ -509,7 +548,7 @@ impl Engine {
                 s
             }
         };
-        self.finish_dataset(&mut dataset);
+        self.finish_dataset(&mut dataset, pixels_cleaned);
         let sop_class = find(&dataset, SOP_CLASS_UID).and_then(ascii_value).map(str::to_string);
 
         // file meta, rebuilt
@@ -559,17 +598,21 @@ impl Engine {
             notes: ctx.notes,
             counts: ctx.counts.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
             elements: ctx.records,
+            pixel: pixel_report,
         };
         Ok(Prepared { object: out_obj, path, report, uid_map, patient_map })
     }
 
     /// Writes the attributes that record what was done (PS3.15 E.1.1, CID 7050).
-    fn finish_dataset(&self, ds: &mut Vec<Element<'_>>) {
+    fn finish_dataset(&self, ds: &mut Vec<Element<'_>>, pixels_cleaned: bool) {
         put(ds, Element::new_str(tag(0x0012, 0x0062), Vr::CS, "YES"));
         let mut methods = vec![format!("dicom-deid {} PS3.15 E.1-1 2026c", env!("CARGO_PKG_VERSION"))];
         methods.push("Basic Application Confidentiality Profile".into());
         for o in &self.config.enabled {
             methods.push(o.cid7050().1.into());
+        }
+        if pixels_cleaned {
+            methods.push("Clean Pixel Data Option".into());
         }
         let method: Vec<String> = methods.into_iter().map(|m| m.chars().take(64).collect()).collect();
         put(ds, Element::new_str(tag(0x0012, 0x0063), Vr::LO, &method.join("\\")));
@@ -577,6 +620,9 @@ impl Engine {
         for o in &self.config.enabled {
             let (c, m) = o.cid7050();
             items.push(code_item(c, m));
+        }
+        if pixels_cleaned {
+            items.push(code_item("113101", "Clean Pixel Data Option"));
         }
         put(ds, Element { tag: tag(0x0012, 0x0064), vr: Vr::SQ, value: Value::Sequence { items, undefined_length: false } });
         let ltim = if self.config.options.retain_long_modified_dates {

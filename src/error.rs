@@ -19,6 +19,8 @@ pub enum DeidError {
     Invalid(String),
     #[error("not processed: {0}")]
     Unsupported(String),
+    #[error("{0}")]
+    Pixels(#[from] crate::pixel::PixelError),
 }
 
 impl DeidError {
@@ -33,6 +35,8 @@ impl DeidError {
             DeidError::Config(_) => "config",
             DeidError::Invalid(_) => "invalid",
             DeidError::Unsupported(_) => "unsupported",
+            DeidError::Pixels(crate::pixel::PixelError::Image(_)) => "pixels_undecodable",
+            DeidError::Pixels(_) => "pixels",
         }
     }
 }

@@ -16,6 +16,9 @@ pub mod error;
 pub mod profile;
 pub mod pseudonym;
 pub mod report;
+#[cfg(feature = "pixel")]
+pub mod ocr;
+pub mod pixel;
 pub mod text;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

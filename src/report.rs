@@ -43,6 +43,9 @@ pub struct FileReport {
     /// number of elements per action
     pub counts: BTreeMap<String, usize>,
     pub elements: Vec<ElementRecord>,
+    /// what the pixel engine did (absent when pixel cleaning is off or there is no pixel data)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pixel: Option<crate::pixel::PixelReport>,
 }
 
 impl FileReport {
@@ -63,6 +66,7 @@ impl FileReport {
             notes: Vec::new(),
             counts: BTreeMap::new(),
             elements: Vec::new(),
+            pixel: None,
         }
     }
 }

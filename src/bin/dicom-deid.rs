@@ -38,6 +38,23 @@ struct Args {
     /// Output folder
     #[arg(long, value_name = "DIR", required_unless_present = "print_default_config")]
     out: Option<PathBuf>,
+    /// Burned-in text policy: phi-only (default: mask text that matches the file's identifying values or a
+    /// date/time/ID pattern), all-text (mask all text except labels), none (no text detection)
+    #[arg(long, value_name = "POLICY")]
+    pixels: Option<String>,
+    /// Folder with the OCR models det.onnx and rec.onnx (default: ./models, then the build's models/;
+    /// fetched by scripts/fetch-models)
+    #[arg(long, value_name = "DIR")]
+    models: Option<PathBuf>,
+    /// Write files whose pixel data cannot be decoded, unchanged, with a warning (default: fail them)
+    #[arg(long)]
+    pass_undecodable: bool,
+    /// Mask the regions of a CTP DicomPixelAnonymizer.script
+    #[arg(long, value_name = "FILE")]
+    ctp_script: Option<PathBuf>,
+    /// Mask the %filter coordinates of a pydicom/deid recipe
+    #[arg(long, value_name = "FILE")]
+    deid_recipe: Option<PathBuf>,
     /// Print the default configuration as JSON and exit
     #[arg(long)]
     print_default_config: bool,
@@ -77,13 +94,27 @@ fn main() {
 fn run(args: Args) -> Result<i32, String> {
     let started = Instant::now();
     let out = args.out.clone().expect("clap requires --out");
-    let config = match &args.config {
+    let mut input = match &args.config {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read config {}: {e}", p.display()))?;
-            Config::from_json(&text).map_err(|e| format!("config {}: {e}", p.display()))?
+            ConfigInput::from_json(&text).map_err(|e| format!("config {}: {e}", p.display()))?
         }
-        None => Config::default(),
+        None => ConfigInput::default(),
     };
+    if let Some(p) = &args.pixels {
+        input.pixels.policy = serde_json::from_value(serde_json::Value::String(p.clone())).map_err(|_| format!("--pixels {p:?}: use phi-only, all-text or none"))?;
+    }
+    if args.pass_undecodable {
+        input.pixels.undecodable = dicom_deid::pixel::Undecodable::Pass;
+    }
+    if let Some(p) = &args.ctp_script {
+        input.pixels.ctp_script = Some(std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
+    }
+    if let Some(p) = &args.deid_recipe {
+        input.pixels.deid_recipe = Some(std::fs::read_to_string(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?);
+    }
+    let config = Config::validate(input).map_err(|e| e.to_string())?;
+    let needs_models = config.pixels.policy != dicom_deid::pixel::Policy::None;
     let (key, key_note) = match args.key.clone().or_else(|| std::env::var("DICOM_DEID_KEY").ok()).filter(|k| !k.is_empty()) {
         Some(k) => (Key::new(k.as_bytes()), "given"),
         None => {
@@ -94,6 +125,9 @@ fn run(args: Args) -> Result<i32, String> {
     };
     let options: Vec<String> = config.enabled.iter().map(|o| o.column().to_string()).collect();
     let mut engine = Engine::new(config, key).map_err(|e| e.to_string())?.with_mappings(args.mappings.is_some());
+    if needs_models {
+        engine = engine.with_text_finder(load_models(args.models.as_deref())?);
+    }
     if let Some(p) = &args.subjects {
         let text = std::fs::read_to_string(p).map_err(|e| format!("cannot read subject mapping {}: {e}", p.display()))?;
         engine = engine.with_subject_map(SubjectMap::from_csv(&text).map_err(|e| e.to_string())?);
@@ -284,4 +318,22 @@ fn progress_bar(n: u64) -> Option<indicatif::ProgressBar> {
 
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// Loads the OCR models: `--models DIR`, else `./models`, else the source tree's `models/`.
+fn load_models(dir: Option<&Path>) -> Result<std::sync::Arc<dyn dicom_deid::pixel::TextFinder>, String> {
+    let candidates: Vec<PathBuf> = match dir {
+        Some(d) => vec![d.to_path_buf()],
+        None => vec![PathBuf::from("models"), PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/models"))],
+    };
+    let Some(d) = candidates.iter().find(|d| d.join("det.onnx").is_file() && d.join("rec.onnx").is_file()) else {
+        return Err(format!(
+            "pixel cleaning is on but the OCR models were not found in {}: run scripts/fetch-models, give --models DIR, or switch it off with --pixels none",
+            candidates.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(" or ")
+        ));
+    };
+    let det = std::fs::read(d.join("det.onnx")).map_err(|e| format!("cannot read {}: {e}", d.join("det.onnx").display()))?;
+    let rec = std::fs::read(d.join("rec.onnx")).map_err(|e| format!("cannot read {}: {e}", d.join("rec.onnx").display()))?;
+    let ocr = dicom_deid::ocr::Ocr::from_bytes(&det, &rec, None).map_err(|e| e.to_string())?;
+    Ok(std::sync::Arc::new(ocr))
 }

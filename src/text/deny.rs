@@ -264,6 +264,18 @@ impl DenyList {
         }
     }
 
+    /// True when an identifying word (4+ letters) or identifier (4+ characters) of this list occurs
+    /// inside `text` once both are reduced to folded letters and digits. For text read from pixels,
+    /// where OCR drops or adds spaces ("WestbrookRadiology", "H77 3390").
+    pub fn squeezed_hit(&self, text: &str) -> bool {
+        let s: String = fold(text).chars().filter(|c| c.is_alphanumeric()).collect();
+        if s.len() < 4 {
+            return false;
+        }
+        self.words.iter().any(|w| w.chars().count() >= 4 && w.chars().all(char::is_alphanumeric) && s.contains(w.as_str()))
+            || self.ids.iter().any(|i| i.chars().count() >= 4 && s.contains(i.as_str()))
+    }
+
     /// Adds an identifier (patient ID, accession number ...). It is stored reduced to its letters
     /// and digits, so "AB-123/45" also matches "AB12345"; identifiers of fewer than 3 such
     /// characters are ignored. The cleaner removes a text chunk equal to it, and (for identifiers

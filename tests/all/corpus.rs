@@ -113,7 +113,7 @@ fn charset_files_keep_every_untouched_value_byte_identical() {
     // check_output compares every kept element; here with Basic Profile + all retain options so that
     // many text values survive in their own character sets
     let eng = Engine::new(
-        Config::from_json(r#"{"options": {"retain_device_identity": true, "retain_institution_identity": true, "retain_patient_characteristics": true, "retain_uids": true}}"#).unwrap(),
+        Config::from_json(r#"{"options": {"retain_device_identity": true, "retain_institution_identity": true, "retain_patient_characteristics": true, "retain_uids": true}, "pixels": {"policy": "none"}}"#).unwrap(),
         Key::new(b"k"),
     )
     .unwrap();

@@ -5,5 +5,6 @@ mod cli;
 mod corpus;
 mod malformed;
 mod phi_injection;
+mod pixels;
 mod profile_rows;
 mod synthetic;

@@ -2,7 +2,7 @@
 
 use crate::util::*;
 use dicom_deid::dicom::{self, Value};
-use dicom_deid::{Config, Engine, Key, SubjectMap};
+use dicom_deid::{Engine, Key, SubjectMap};
 
 fn run(els: &[E]) -> (dicom_deid::Output, Vec<dicom::Element<'static>>) {
     let out = engine().process(&part10(els), "in.dcm").unwrap();
@@ -41,7 +41,7 @@ fn same_input_and_key_give_identical_bytes_other_key_differs() {
     let a = engine().process(&f, "a").unwrap();
     let b = engine().process(&f, "b").unwrap();
     assert_eq!(a.bytes, b.bytes);
-    let c = Engine::new(Config::default(), Key::new(b"another")).unwrap().process(&f, "a").unwrap();
+    let c = Engine::new(header_config(), Key::new(b"another")).unwrap().process(&f, "a").unwrap();
     assert_ne!(a.bytes, c.bytes);
     assert_ne!(a.path, c.path);
 }
@@ -87,7 +87,7 @@ fn patient_pseudonyms_and_subject_mapping() {
     let name = text(dicom::find(&ds, 0x0010_0010).unwrap());
     assert!(pid.starts_with("ANON") && name.starts_with("ANON^"), "{pid} {name}");
     let map = SubjectMap::from_csv("patient_id,subject_id,subject_name\nPID12345,TRIAL-001,Subject^001\n").unwrap();
-    let eng = Engine::new(Config::default(), Key::new(b"k")).unwrap().with_subject_map(map);
+    let eng = Engine::new(header_config(), Key::new(b"k")).unwrap().with_subject_map(map);
     let out = eng.process(&part10(&base_elements()), "x").unwrap();
     let ds = dicom::parse(&out.bytes).unwrap().dataset;
     assert_eq!(text(dicom::find(&ds, 0x0010_0020).unwrap()), "TRIAL-001");
@@ -97,7 +97,7 @@ fn patient_pseudonyms_and_subject_mapping() {
     other.retain(|e| !matches!(e, E::Str(0x0010_0020, ..)));
     other.push(s(0x0010_0020, "LO", "UNKNOWN"));
     let map = SubjectMap::from_csv("patient_id,subject_id\nPID12345,TRIAL-001\n").unwrap();
-    let eng = Engine::new(Config::default(), Key::new(b"k")).unwrap().with_subject_map(map);
+    let eng = Engine::new(header_config(), Key::new(b"k")).unwrap().with_subject_map(map);
     assert!(matches!(eng.process(&part10(&other), "x"), Err(dicom_deid::DeidError::NotInSubjectMap)));
 }
 

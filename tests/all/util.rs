@@ -105,12 +105,33 @@ pub fn base_elements() -> Vec<E> {
     ]
 }
 
-pub fn engine() -> Engine {
-    Engine::new(Config::default(), Key::new(b"test-key")).unwrap()
+/// The default configuration with pixel cleaning off: the header tests need no OCR models (the pixel
+/// engine has its own tests in `pixels.rs`).
+pub fn header_config() -> Config {
+    let mut c = dicom_deid::ConfigInput::default();
+    c.pixels.policy = dicom_deid::pixel::Policy::None;
+    Config::validate(c).unwrap()
 }
 
+pub fn engine() -> Engine {
+    Engine::new(header_config(), Key::new(b"test-key")).unwrap()
+}
+
+/// An engine for a configuration; pixel cleaning is off unless the JSON sets `pixels`.
 pub fn engine_with(config_json: &str) -> Engine {
-    Engine::new(Config::from_json(config_json).unwrap(), Key::new(b"test-key")).unwrap()
+    let mut v: serde_json::Value = serde_json::from_str(config_json).unwrap();
+    if let Some(o) = v.as_object_mut() {
+        let is_seed = o.keys().any(|k| ["default_anon_values", "custom_actions", "tag_list_to_check_by_keep", "text_to_clean", "prefix_to_check", "tag_list"].contains(&k.as_str()));
+        if !is_seed && !o.contains_key("pixels") {
+            o.insert("pixels".into(), serde_json::json!({"policy": "none"}));
+        }
+    }
+    let mut c = Config::from_json(&v.to_string()).unwrap();
+    if v.get("pixels").is_none() {
+        // the seed layout has no pixel options
+        c.pixels.policy = dicom_deid::pixel::Policy::None;
+    }
+    Engine::new(c, Key::new(b"test-key")).unwrap()
 }
 
 /// Finds an element by a path of tags (first item of each sequence).

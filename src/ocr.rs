@@ -1,0 +1,349 @@
+//! The OCR back end of the pixel engine: PP-OCR text detection (DBNet) and recognition (CRNN + CTC)
+//! models in ONNX, run with `tract` (pure Rust; the same code natively and in WebAssembly).
+//!
+//! Models are given as bytes ([`Ocr::from_bytes`]: no file system in a worker). The detector needs a
+//! fixed input size, so one optimised plan is built per input size and cached; recognition plans are
+//! cached per 64-pixel width bucket (a symbolic width runs several times slower than a concrete plan).
+
+use crate::pixel::boxes::{self, DbParams};
+use crate::pixel::image::Grey;
+use crate::pixel::{Reading, Rect, TextFinder};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::internal::Framework;
+
+type Plan = Arc<TypedRunnableModel>;
+
+/// Errors loading or running the models.
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    #[error("the {which} model cannot be loaded: {message}")]
+    Load {
+        which: &'static str,
+        message: String,
+    },
+    #[error("the {which} model failed: {message}")]
+    Run {
+        which: &'static str,
+        message: String,
+    },
+    #[error("the recognition model has no character dictionary (metadata key `character`) and none was given")]
+    NoDictionary,
+}
+
+/// Detector and recogniser.
+pub struct Ocr {
+    det: InferenceModel,
+    rec: InferenceModel,
+    dict: Vec<String>,
+    det_plans: Mutex<HashMap<(usize, usize), Plan>>,
+    rec_plans: Mutex<HashMap<usize, Plan>>,
+    /// the detector's input is limited to this side (larger frames are scaled down)
+    pub max_side: usize,
+    pub params: DbParams,
+}
+
+/// Height of the recogniser's input.
+const REC_HEIGHT: usize = 48;
+/// Longest recogniser input (longer lines are cut in pieces).
+const REC_MAX_WIDTH: usize = 1280;
+
+fn load(
+    bytes: &[u8],
+    which: &'static str,
+) -> Result<(InferenceModel, Vec<(String, String)>), OcrError> {
+    let onnx = tract_onnx::onnx().with_ignore_value_info(true);
+    let proto = onnx
+        .proto_model_for_read(&mut &bytes[..])
+        .map_err(|e| OcrError::Load {
+            which,
+            message: format!("{e:#}"),
+        })?;
+    let meta = proto
+        .metadata_props
+        .iter()
+        .map(|p| (p.key.clone(), p.value.clone()))
+        .collect();
+    let model = onnx
+        .model_for_proto_model(&proto)
+        .map_err(|e| OcrError::Load {
+            which,
+            message: format!("{e:#}"),
+        })?;
+    Ok((model, meta))
+}
+
+impl Ocr {
+    /// Loads the detector and the recogniser. The dictionary is read from the recogniser's metadata
+    /// (`character`, one symbol per line) unless given (`dict`: a dictionary text file, one symbol per
+    /// line, CRLF or LF).
+    pub fn from_bytes(det: &[u8], rec: &[u8], dict: Option<&str>) -> Result<Ocr, OcrError> {
+        let (det, _) = load(det, "detection")?;
+        let (rec, meta) = load(rec, "recognition")?;
+        let text = match dict {
+            Some(d) => d.to_string(),
+            None => meta
+                .into_iter()
+                .find(|(k, _)| k == "character")
+                .map(|(_, v)| v)
+                .ok_or(OcrError::NoDictionary)?,
+        };
+        let dict: Vec<String> = text
+            .split('\n')
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if dict.is_empty() {
+            return Err(OcrError::NoDictionary);
+        }
+        Ok(Ocr {
+            det,
+            rec,
+            dict,
+            det_plans: Mutex::new(HashMap::new()),
+            rec_plans: Mutex::new(HashMap::new()),
+            max_side: 1024,
+            params: DbParams::default(),
+        })
+    }
+
+    fn det_plan(&self, w: usize, h: usize) -> Result<Plan, OcrError> {
+        if let Some(p) = self.det_plans.lock().unwrap().get(&(w, h)) {
+            return Ok(p.clone());
+        }
+        let e = |e: TractError| OcrError::Load {
+            which: "detection",
+            message: format!("{e:#}"),
+        };
+        let plan = self
+            .det
+            .clone()
+            .with_input_fact(0, f32::fact([1, 3, h, w]).into())
+            .map_err(e)?
+            .into_optimized()
+            .map_err(e)?
+            .into_runnable()
+            .map_err(e)?;
+        self.det_plans.lock().unwrap().insert((w, h), plan.clone());
+        Ok(plan)
+    }
+
+    fn rec_plan(&self, w: usize) -> Result<Plan, OcrError> {
+        if let Some(p) = self.rec_plans.lock().unwrap().get(&w) {
+            return Ok(p.clone());
+        }
+        let e = |e: TractError| OcrError::Load {
+            which: "recognition",
+            message: format!("{e:#}"),
+        };
+        let plan = self
+            .rec
+            .clone()
+            .with_input_fact(0, f32::fact([1, 3, REC_HEIGHT, w]).into())
+            .map_err(e)?
+            .into_optimized()
+            .map_err(e)?
+            .into_runnable()
+            .map_err(e)?;
+        self.rec_plans.lock().unwrap().insert(w, plan.clone());
+        Ok(plan)
+    }
+
+    /// The detector's probability map for a grey image, at model input size.
+    pub fn probability_map(&self, img: &Grey) -> Result<(Vec<f32>, usize, usize), OcrError> {
+        let (w, h, _) = boxes::input_size(img.w, img.h, self.max_side);
+        let plan = self.det_plan(w, h)?;
+        const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
+        const STD: [f32; 3] = [0.229, 0.224, 0.225];
+        let resized = resize(img, w, h);
+        let mut s = vec![0f32; 3 * w * h];
+        for c in 0..3 {
+            let plane = &mut s[c * w * h..(c + 1) * w * h];
+            for (o, &g) in plane.iter_mut().zip(resized.iter()) {
+                *o = (g as f32 / 255.0 - MEAN[c]) / STD[c];
+            }
+        }
+        let input = Tensor::from_shape(&[1, 3, h, w], &s).map_err(|e| OcrError::Run {
+            which: "detection",
+            message: e.to_string(),
+        })?;
+        let out = plan.run(tvec!(input.into())).map_err(|e| OcrError::Run {
+            which: "detection",
+            message: format!("{e:#}"),
+        })?;
+        let view = out[0]
+            .to_plain_array_view::<f32>()
+            .map_err(|e| OcrError::Run {
+                which: "detection",
+                message: e.to_string(),
+            })?;
+        let map: Vec<f32> = view.iter().take(w * h).copied().collect();
+        Ok((map, w, h))
+    }
+
+    /// Reads one line of text, with each character's horizontal extent in frame coordinates.
+    pub fn recognise(&self, img: &Grey, r: Rect) -> Result<Reading, OcrError> {
+        let crop = img.crop(r);
+        if crop.w == 0 || crop.h == 0 {
+            return Ok(Reading::default());
+        }
+        let scaled_w = ((crop.w as f32 * REC_HEIGHT as f32 / crop.h as f32).ceil() as usize)
+            .clamp(8, REC_MAX_WIDTH);
+        let bucket = scaled_w.div_ceil(64) * 64;
+        let plan = self.rec_plan(bucket)?;
+        let resized = resize(&crop, scaled_w, REC_HEIGHT);
+        let mut s = vec![0f32; 3 * REC_HEIGHT * bucket];
+        for c in 0..3 {
+            for y in 0..REC_HEIGHT {
+                for x in 0..scaled_w {
+                    s[c * REC_HEIGHT * bucket + y * bucket + x] =
+                        resized[y * scaled_w + x] as f32 / 127.5 - 1.0;
+                }
+            }
+        }
+        let input =
+            Tensor::from_shape(&[1, 3, REC_HEIGHT, bucket], &s).map_err(|e| OcrError::Run {
+                which: "recognition",
+                message: e.to_string(),
+            })?;
+        let out = plan.run(tvec!(input.into())).map_err(|e| OcrError::Run {
+            which: "recognition",
+            message: format!("{e:#}"),
+        })?;
+        let t = out[0]
+            .to_plain_array_view::<f32>()
+            .map_err(|e| OcrError::Run {
+                which: "recognition",
+                message: e.to_string(),
+            })?;
+        let shape = t.shape().to_vec();
+        let (steps, classes) = (shape[1], shape[2]);
+        let flat: Vec<f32> = t.iter().copied().collect();
+        let (text, spans) = ctc_decode_spans(&flat, steps, classes, &self.dict);
+        // step → input column → crop column → frame column
+        let per_step = bucket as f32 / steps.max(1) as f32 * crop.w as f32 / scaled_w as f32;
+        let chars = spans
+            .into_iter()
+            .map(|(b, t0, t1)| {
+                (
+                    b,
+                    r.x + (t0 as f32 * per_step).floor() as u32,
+                    (r.x + ((t1 + 1) as f32 * per_step).ceil() as u32).min(r.right()),
+                )
+            })
+            .collect();
+        Ok(Reading { text, chars })
+    }
+}
+
+/// Greedy CTC decoding: the best class per step, repeats collapsed, blanks dropped. Class 0 is the
+/// blank, class i is `dict[i - 1]`, the class after the dictionary is a space.
+pub fn ctc_decode(probs: &[f32], steps: usize, classes: usize, dict: &[String]) -> String {
+    ctc_decode_spans(probs, steps, classes, dict).0
+}
+
+/// [`ctc_decode`] with, for each symbol, its byte range in the text and its first and last step.
+pub fn ctc_decode_spans(
+    probs: &[f32],
+    steps: usize,
+    classes: usize,
+    dict: &[String],
+) -> (String, Vec<(std::ops::Range<usize>, usize, usize)>) {
+    let mut out = String::new();
+    let mut spans: Vec<(std::ops::Range<usize>, usize, usize)> = Vec::new();
+    let mut last = 0usize;
+    for t in 0..steps {
+        let row = &probs[t * classes..(t + 1) * classes];
+        let (best, _) =
+            row.iter().enumerate().fold(
+                (0, f32::MIN),
+                |(bi, bv), (i, &v)| if v > bv { (i, v) } else { (bi, bv) },
+            );
+        if best != 0 && best != last {
+            let start = out.len();
+            match dict.get(best - 1) {
+                Some(s) => out.push_str(s),
+                None => out.push(' '),
+            }
+            spans.push((start..out.len(), t, t));
+        } else if best != 0 && best == last {
+            if let Some(s) = spans.last_mut() {
+                s.2 = t;
+            }
+        }
+        last = best;
+    }
+    (out, spans)
+}
+
+/// Bilinear resize of a grey image to `w` × `h`.
+pub fn resize(img: &Grey, w: usize, h: usize) -> Vec<u8> {
+    if img.w == w && img.h == h {
+        return img.data.clone();
+    }
+    let mut out = vec![0u8; w * h];
+    let sx = img.w as f32 / w as f32;
+    let sy = img.h as f32 / h as f32;
+    for y in 0..h {
+        let fy = ((y as f32 + 0.5) * sy - 0.5).max(0.0);
+        let y0 = (fy as usize).min(img.h - 1);
+        let y1 = (y0 + 1).min(img.h - 1);
+        let wy = fy - y0 as f32;
+        for x in 0..w {
+            let fx = ((x as f32 + 0.5) * sx - 0.5).max(0.0);
+            let x0 = (fx as usize).min(img.w - 1);
+            let x1 = (x0 + 1).min(img.w - 1);
+            let wx = fx - x0 as f32;
+            let a = img.get(x0, y0) as f32 * (1.0 - wx) + img.get(x1, y0) as f32 * wx;
+            let b = img.get(x0, y1) as f32 * (1.0 - wx) + img.get(x1, y1) as f32 * wx;
+            out[y * w + x] = (a * (1.0 - wy) + b * wy).round() as u8;
+        }
+    }
+    out
+}
+
+impl TextFinder for Ocr {
+    fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
+        let (map, w, h) = self.probability_map(img).map_err(|e| e.to_string())?;
+        let sx = img.w as f32 / w as f32;
+        let sy = img.h as f32 / h as f32;
+        let raw = boxes::boxes_from_map(&map, w, h, self.params);
+        let frame: Vec<Rect> = raw
+            .into_iter()
+            .filter_map(|r| boxes::to_frame(r, sx, sy, img.w as u32, img.h as u32))
+            .collect();
+        Ok(boxes::merge_lines(frame, 0.8))
+    }
+    fn read(&self, img: &Grey, r: Rect) -> Result<Reading, String> {
+        self.recognise(img, r).map_err(|e| e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ctc_collapses_repeats_and_drops_blanks() {
+        let dict: Vec<String> = ["A", "B"].iter().map(|s| s.to_string()).collect();
+        // steps: A A blank A B space
+        let seq = [1usize, 1, 0, 1, 2, 3];
+        let classes = 4;
+        let mut p = vec![0f32; seq.len() * classes];
+        for (t, &c) in seq.iter().enumerate() {
+            p[t * classes + c] = 1.0;
+        }
+        assert_eq!(ctc_decode(&p, seq.len(), classes, &dict), "AAB ");
+    }
+
+    #[test]
+    fn resize_keeps_a_constant_image_constant() {
+        let g = Grey {
+            w: 7,
+            h: 5,
+            data: vec![90; 35],
+        };
+        assert!(resize(&g, 16, 11).iter().all(|&v| v == 90));
+    }
+}

@@ -1,0 +1,1005 @@
+//! Pixel data as the engine sees it: the image description from the header, frames decoded to
+//! samples, an 8-bit grey view per frame for the text detector, masking in the stored samples, and
+//! writing back.
+//!
+//! Native (uncompressed) pixel data is masked in place in a copy of the stored bytes (same byte order,
+//! same planar configuration), so every unmasked byte stays identical. Encapsulated pixel data is
+//! decoded with the dicom-rs transfer syntax adapters (`dicom-transfer-syntax-registry`: JPEG via
+//! jpeg-decoder, RLE, JPEG 2000 via openjp2 where built in); their output is little endian with
+//! interleaved samples. When something is masked, RLE Lossless is re-encoded as RLE Lossless
+//! ([`rle_encode_frame`]); every other encapsulated syntax is written as Explicit VR Little Endian
+//! (there is no pure-Rust lossless encoder for it here, and a lossy re-encode would add damage).
+
+use super::Rect;
+use crate::dicom::{self, find, tag, Element, Tag, Value, Vr};
+use std::borrow::Cow;
+
+pub const ROWS: Tag = tag(0x0028, 0x0010);
+pub const COLUMNS: Tag = tag(0x0028, 0x0011);
+pub const SAMPLES_PER_PIXEL: Tag = tag(0x0028, 0x0002);
+pub const PHOTOMETRIC: Tag = tag(0x0028, 0x0004);
+pub const PLANAR_CONFIGURATION: Tag = tag(0x0028, 0x0006);
+pub const NUMBER_OF_FRAMES: Tag = tag(0x0028, 0x0008);
+pub const BITS_ALLOCATED: Tag = tag(0x0028, 0x0100);
+pub const BITS_STORED: Tag = tag(0x0028, 0x0101);
+pub const HIGH_BIT: Tag = tag(0x0028, 0x0102);
+pub const PIXEL_REPRESENTATION: Tag = tag(0x0028, 0x0103);
+pub const LOSSY_IMAGE_COMPRESSION: Tag = tag(0x0028, 0x2110);
+pub const LOSSY_METHOD: Tag = tag(0x0028, 0x2114);
+pub const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+
+/// Why pixel data could not be used.
+#[derive(Debug, Clone, thiserror::Error, PartialEq)]
+pub enum ImageError {
+    #[error("pixel data attributes missing or invalid: {0}")]
+    Attributes(String),
+    #[error(
+        "pixel data is shorter than the image attributes describe ({have} bytes, {need} needed)"
+    )]
+    Short { have: usize, need: usize },
+    #[error("pixel data in transfer syntax {0} cannot be decoded by this build")]
+    NoDecoder(String),
+    #[error("frame {frame} could not be decoded: {message}")]
+    Decode { frame: u32, message: String },
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+/// The image attributes of a data set (top level).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ImageInfo {
+    pub rows: u32,
+    pub cols: u32,
+    pub samples: u32,
+    pub bits_allocated: u32,
+    pub bits_stored: u32,
+    pub signed: bool,
+    pub photometric: String,
+    /// 0 = interleaved (R1 G1 B1 R2 ...), 1 = by plane
+    pub planar: u32,
+    pub frames: u32,
+    pub big_endian: bool,
+}
+
+fn read_us(e: &Element<'_>, big_endian: bool) -> Option<u32> {
+    let b = e.bytes()?;
+    if b.len() < 2 {
+        return None;
+    }
+    let v = if big_endian {
+        u16::from_be_bytes([b[0], b[1]])
+    } else {
+        u16::from_le_bytes([b[0], b[1]])
+    };
+    Some(v as u32)
+}
+
+impl ImageInfo {
+    /// Reads the image pixel module; `None` when there is no pixel data at the top level.
+    pub fn from_dataset(
+        ds: &[Element<'_>],
+        big_endian: bool,
+    ) -> Result<Option<ImageInfo>, ImageError> {
+        if find(ds, dicom::PIXEL_DATA).is_none() {
+            return Ok(None);
+        }
+        let us = |t: Tag, name: &str| -> Result<u32, ImageError> {
+            find(ds, t)
+                .and_then(|e| read_us(e, big_endian))
+                .ok_or_else(|| ImageError::Attributes(format!("{name} missing")))
+        };
+        let rows = us(ROWS, "Rows")?;
+        let cols = us(COLUMNS, "Columns")?;
+        let samples = find(ds, SAMPLES_PER_PIXEL)
+            .and_then(|e| read_us(e, big_endian))
+            .unwrap_or(1);
+        let bits_allocated = us(BITS_ALLOCATED, "Bits Allocated")?;
+        let bits_stored = find(ds, BITS_STORED)
+            .and_then(|e| read_us(e, big_endian))
+            .unwrap_or(bits_allocated);
+        let signed = find(ds, PIXEL_REPRESENTATION)
+            .and_then(|e| read_us(e, big_endian))
+            .unwrap_or(0)
+            == 1;
+        let planar = find(ds, PLANAR_CONFIGURATION)
+            .and_then(|e| read_us(e, big_endian))
+            .unwrap_or(0);
+        let photometric = find(ds, PHOTOMETRIC)
+            .and_then(dicom::ascii_value)
+            .unwrap_or(if samples == 3 { "RGB" } else { "MONOCHROME2" })
+            .to_string();
+        let frames = match find(ds, NUMBER_OF_FRAMES).and_then(dicom::ascii_value) {
+            Some(s) if !s.is_empty() => s
+                .trim()
+                .parse::<i64>()
+                .map_err(|_| ImageError::Attributes("Number of Frames is not a number".into()))?
+                .max(1) as u32,
+            _ => 1,
+        };
+        if rows == 0 || cols == 0 {
+            return Err(ImageError::Attributes("Rows or Columns is zero".into()));
+        }
+        if !matches!(bits_allocated, 8 | 16 | 32) {
+            return Err(ImageError::Unsupported(format!(
+                "Bits Allocated {bits_allocated} is not supported by the pixel engine"
+            )));
+        }
+        if !matches!(samples, 1 | 3) {
+            return Err(ImageError::Attributes(format!(
+                "Samples per Pixel {samples}"
+            )));
+        }
+        if bits_stored == 0 || bits_stored > bits_allocated {
+            return Err(ImageError::Attributes("Bits Stored".into()));
+        }
+        Ok(Some(ImageInfo {
+            rows,
+            cols,
+            samples,
+            bits_allocated,
+            bits_stored,
+            signed,
+            photometric,
+            planar,
+            frames,
+            big_endian,
+        }))
+    }
+
+    pub fn bytes_per_sample(&self) -> usize {
+        self.bits_allocated as usize / 8
+    }
+    pub fn pixels(&self) -> usize {
+        self.rows as usize * self.cols as usize
+    }
+    /// Bytes of one native frame.
+    pub fn frame_len(&self) -> usize {
+        if self.is_422() {
+            // two pixels share one Cb and one Cr: Y1 Y2 Cb Cr
+            self.pixels() * 2 * self.bytes_per_sample()
+        } else {
+            self.pixels() * self.samples as usize * self.bytes_per_sample()
+        }
+    }
+    pub fn is_422(&self) -> bool {
+        self.samples == 3
+            && self.photometric.starts_with("YBR")
+            && self.photometric.ends_with("_422")
+    }
+    pub fn is_ybr(&self) -> bool {
+        self.samples == 3 && self.photometric.starts_with("YBR")
+    }
+}
+
+/// Frame samples in a known layout, for reading and masking.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout<'i> {
+    pub info: &'i ImageInfo,
+    pub big_endian: bool,
+    /// 0 interleaved, 1 planar
+    pub planar: u32,
+    /// photometric interpretation of these samples (decoded JPEG colour is RGB)
+    pub photometric: &'i str,
+}
+
+impl Layout<'_> {
+    fn sample(&self, frame: &[u8], idx: usize) -> i64 {
+        let info = self.info;
+        let bps = info.bytes_per_sample();
+        let o = idx * bps;
+        let raw: u64 = match bps {
+            1 => frame[o] as u64,
+            2 => {
+                let b = [frame[o], frame[o + 1]];
+                (if self.big_endian {
+                    u16::from_be_bytes(b)
+                } else {
+                    u16::from_le_bytes(b)
+                }) as u64
+            }
+            _ => {
+                let b = [frame[o], frame[o + 1], frame[o + 2], frame[o + 3]];
+                (if self.big_endian {
+                    u32::from_be_bytes(b)
+                } else {
+                    u32::from_le_bytes(b)
+                }) as u64
+            }
+        };
+        let bits = info.bits_stored;
+        let mask = if bits >= 64 {
+            u64::MAX
+        } else {
+            (1u64 << bits) - 1
+        };
+        let v = raw & mask;
+        if info.signed && bits < 64 && v & (1u64 << (bits - 1)) != 0 {
+            v as i64 - (1i64 << bits)
+        } else {
+            v as i64
+        }
+    }
+
+    fn put_sample(&self, frame: &mut [u8], idx: usize, v: i64) {
+        let info = self.info;
+        let bps = info.bytes_per_sample();
+        let o = idx * bps;
+        let bits = info.bits_stored;
+        let stored = (v as u64)
+            & if bits >= 64 {
+                u64::MAX
+            } else {
+                (1u64 << bits) - 1
+            };
+        match bps {
+            1 => frame[o] = stored as u8,
+            2 => {
+                // bits above Bits Stored (e.g. overlay bits in old files) are cleared with the text
+                let b = if self.big_endian {
+                    (stored as u16).to_be_bytes()
+                } else {
+                    (stored as u16).to_le_bytes()
+                };
+                frame[o..o + 2].copy_from_slice(&b);
+            }
+            _ => {
+                let b = if self.big_endian {
+                    (stored as u32).to_be_bytes()
+                } else {
+                    (stored as u32).to_le_bytes()
+                };
+                frame[o..o + 4].copy_from_slice(&b);
+            }
+        }
+    }
+
+    /// Index of sample `s` of pixel `p` in the frame.
+    fn index(&self, p: usize, s: usize) -> usize {
+        let n = self.info.pixels();
+        if self.planar == 1 {
+            s * n + p
+        } else {
+            p * self.info.samples as usize + s
+        }
+    }
+
+    /// The 8-bit grey view of a frame for the text detector: luminance, stretched from the frame's
+    /// minimum to its maximum (burned-in text is drawn near an extreme of the range, so it stays at
+    /// full contrast). MONOCHROME1 is inverted so that bright is high; palette colour goes through the
+    /// palette's luminance.
+    pub fn grey(&self, frame: &[u8], palette: Option<&Palette>) -> Grey {
+        let info = self.info;
+        let (w, h) = (info.cols as usize, info.rows as usize);
+        let n = w * h;
+        let mut lum: Vec<i64> = Vec::with_capacity(n);
+        if info.samples == 1 {
+            for p in 0..n {
+                let v = self.sample(frame, p);
+                lum.push(match palette {
+                    Some(pal) => pal.luminance(v) as i64,
+                    None => v,
+                });
+            }
+        } else if self.info.is_422() && self.photometric.ends_with("_422") {
+            for p in 0..n {
+                // Y1 Y2 Cb Cr per pair of pixels
+                let pair = p / 2;
+                lum.push(self.sample(frame, pair * 4 + (p % 2)));
+            }
+        } else if self.photometric.starts_with("YBR") {
+            for p in 0..n {
+                lum.push(self.sample(frame, self.index(p, 0)));
+            }
+        } else {
+            for p in 0..n {
+                let r = self.sample(frame, self.index(p, 0));
+                let g = self.sample(frame, self.index(p, 1));
+                let b = self.sample(frame, self.index(p, 2));
+                lum.push((299 * r + 587 * g + 114 * b) / 1000);
+            }
+        }
+        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+        for &v in &lum {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        let span = (hi - lo).max(1);
+        let invert = info.samples == 1 && palette.is_none() && self.photometric == "MONOCHROME1";
+        let data = lum
+            .iter()
+            .map(|&v| {
+                let g = ((v - lo) * 255 / span) as u8;
+                if invert {
+                    255 - g
+                } else {
+                    g
+                }
+            })
+            .collect();
+        Grey { w, h, data }
+    }
+
+    /// The darkest stored value of a frame, per sample: MONOCHROME2 the minimum present, MONOCHROME1
+    /// the maximum present, RGB black, YBR Y = darkest present with neutral chroma, palette the index
+    /// of the darkest colour.
+    pub fn fill(&self, frame: &[u8], palette: Option<&Palette>) -> [i64; 3] {
+        let info = self.info;
+        if info.samples == 1 {
+            if let Some(p) = palette {
+                return [p.darkest_index(), 0, 0];
+            }
+            let n = info.pixels();
+            let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+            for i in 0..n {
+                let v = self.sample(frame, i);
+                lo = lo.min(v);
+                hi = hi.max(v);
+            }
+            return [
+                if self.photometric == "MONOCHROME1" {
+                    hi
+                } else {
+                    lo
+                },
+                0,
+                0,
+            ];
+        }
+        if self.photometric.starts_with("YBR") {
+            let mid = 1i64 << (info.bits_stored - 1);
+            return [0, mid, mid];
+        }
+        [0, 0, 0]
+    }
+
+    /// Fills a rectangle of a frame with `fill`.
+    pub fn mask(&self, frame: &mut [u8], r: Rect, fill: [i64; 3]) {
+        let info = self.info;
+        let Some(r) = r.clip(info.cols, info.rows) else {
+            return;
+        };
+        let w = info.cols as usize;
+        if self.info.is_422() && self.photometric.ends_with("_422") {
+            // widen to whole pixel pairs so that no chroma keeps a trace of the text
+            let x0 = (r.x as usize) & !1;
+            let x1 = ((r.right() as usize) + 1).min(w) & !1;
+            let x1 = if x1 < r.right() as usize { w } else { x1 };
+            for y in r.y as usize..r.bottom() as usize {
+                let mut x = x0;
+                while x < x1 {
+                    let pair = (y * w + x) / 2;
+                    self.put_sample(frame, pair * 4, fill[0]);
+                    self.put_sample(frame, pair * 4 + 1, fill[0]);
+                    self.put_sample(frame, pair * 4 + 2, fill[1]);
+                    self.put_sample(frame, pair * 4 + 3, fill[2]);
+                    x += 2;
+                }
+            }
+            return;
+        }
+        for y in r.y as usize..r.bottom() as usize {
+            for x in r.x as usize..r.right() as usize {
+                let p = y * w + x;
+                for s in 0..info.samples as usize {
+                    self.put_sample(frame, self.index(p, s), fill[s]);
+                }
+            }
+        }
+    }
+}
+
+/// An 8-bit grey image (row-major).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grey {
+    pub w: usize,
+    pub h: usize,
+    pub data: Vec<u8>,
+}
+
+impl Grey {
+    pub fn get(&self, x: usize, y: usize) -> u8 {
+        self.data[y * self.w + x]
+    }
+    /// A copy of a rectangle.
+    pub fn crop(&self, r: Rect) -> Grey {
+        let r = r
+            .clip(self.w as u32, self.h as u32)
+            .unwrap_or(Rect::new(0, 0, 1, 1));
+        let mut data = Vec::with_capacity(r.area() as usize);
+        for y in r.y as usize..r.bottom() as usize {
+            data.extend_from_slice(
+                &self.data[y * self.w + r.x as usize..y * self.w + r.right() as usize],
+            );
+        }
+        Grey {
+            w: r.w as usize,
+            h: r.h as usize,
+            data,
+        }
+    }
+}
+
+/// A palette colour lookup table (PS3.3 C.7.6.3.1.5), 8 or 16 bits per entry.
+#[derive(Clone, Debug)]
+pub struct Palette {
+    first: i64,
+    lum: Vec<u16>,
+}
+
+impl Palette {
+    /// Reads the red/green/blue descriptors and data; `None` if absent or inconsistent (segmented
+    /// palettes are not read: the grey view then uses the indices).
+    pub fn from_dataset(ds: &[Element<'_>], big_endian: bool) -> Option<Palette> {
+        let desc = |t| -> Option<(usize, i64, u32)> {
+            let b = find(ds, t)?.bytes()?;
+            if b.len() < 6 {
+                return None;
+            }
+            let rd = |i: usize| {
+                if big_endian {
+                    u16::from_be_bytes([b[i], b[i + 1]])
+                } else {
+                    u16::from_le_bytes([b[i], b[i + 1]])
+                }
+            };
+            let n = if rd(0) == 0 { 65536 } else { rd(0) as usize };
+            Some((n, rd(2) as i64, rd(4) as u32))
+        };
+        let (n, first, bits) = desc(tag(0x0028, 0x1101))?;
+        let data = |t| -> Option<Vec<u16>> {
+            let b = find(ds, t)?.bytes()?;
+            let v: Vec<u16> = if bits == 8 && b.len() == n {
+                b.iter().map(|&x| x as u16 * 257).collect()
+            } else if b.len() >= n * 2 {
+                (0..n)
+                    .map(|i| {
+                        if big_endian {
+                            u16::from_be_bytes([b[2 * i], b[2 * i + 1]])
+                        } else {
+                            u16::from_le_bytes([b[2 * i], b[2 * i + 1]])
+                        }
+                    })
+                    .collect()
+            } else {
+                return None;
+            };
+            Some(if bits == 8 && b.len() >= n * 2 {
+                v.iter().map(|&x| (x & 0xFF) * 257).collect()
+            } else {
+                v
+            })
+        };
+        let (r, g, b) = (
+            data(tag(0x0028, 0x1201))?,
+            data(tag(0x0028, 0x1202))?,
+            data(tag(0x0028, 0x1203))?,
+        );
+        let lum = (0..n)
+            .map(|i| ((299 * r[i] as u32 + 587 * g[i] as u32 + 114 * b[i] as u32) / 1000) as u16)
+            .collect();
+        Some(Palette { first, lum })
+    }
+
+    fn luminance(&self, index: i64) -> u16 {
+        let i = (index - self.first).clamp(0, self.lum.len() as i64 - 1) as usize;
+        self.lum[i]
+    }
+
+    fn darkest_index(&self) -> i64 {
+        let (i, _) = self
+            .lum
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, &l)| l)
+            .unwrap_or((0, &0));
+        i as i64 + self.first
+    }
+}
+
+/// The frames of a file's pixel data, decoded where needed.
+pub enum Frames<'a> {
+    /// Native pixel data: frames are slices of the stored bytes.
+    Native { bytes: Cow<'a, [u8]> },
+    /// Decoded encapsulated frames (little endian, interleaved), one buffer per frame.
+    Decoded {
+        frames: Vec<Vec<u8>>,
+        photometric: String,
+    },
+}
+
+/// Pixel data that was decoded from an encapsulated transfer syntax, and its frames.
+impl<'a> Frames<'a> {
+    pub fn frame(&self, info: &ImageInfo, i: u32) -> &[u8] {
+        match self {
+            Frames::Native { bytes } => {
+                let l = info.frame_len();
+                &bytes[i as usize * l..(i as usize + 1) * l]
+            }
+            Frames::Decoded { frames, .. } => &frames[i as usize],
+        }
+    }
+    pub fn frame_mut(&mut self, info: &ImageInfo, i: u32) -> &mut [u8] {
+        match self {
+            Frames::Native { bytes } => {
+                let l = info.frame_len();
+                &mut bytes.to_mut()[i as usize * l..(i as usize + 1) * l]
+            }
+            Frames::Decoded { frames, .. } => &mut frames[i as usize],
+        }
+    }
+    /// Fills the rectangles of frame `f` with its darkest value.
+    pub fn mask_frame(
+        &mut self,
+        info: &ImageInfo,
+        f: u32,
+        rects: &[Rect],
+        palette: Option<&Palette>,
+    ) {
+        let (big_endian, planar, photometric) = match self {
+            Frames::Native { .. } => (info.big_endian, info.planar, info.photometric.clone()),
+            Frames::Decoded { photometric, .. } => (false, 0, photometric.clone()),
+        };
+        let layout = Layout {
+            info,
+            big_endian,
+            planar,
+            photometric: &photometric,
+        };
+        let fill = layout.fill(self.frame(info, f), palette);
+        let frame = self.frame_mut(info, f);
+        for r in rects {
+            layout.mask(frame, *r, fill);
+        }
+    }
+
+    pub fn layout<'i>(&'i self, info: &'i ImageInfo) -> Layout<'i> {
+        match self {
+            Frames::Native { .. } => Layout {
+                info,
+                big_endian: info.big_endian,
+                planar: info.planar,
+                photometric: &info.photometric,
+            },
+            Frames::Decoded { photometric, .. } => Layout {
+                info,
+                big_endian: false,
+                planar: 0,
+                photometric,
+            },
+        }
+    }
+}
+
+/// Gets the frames of the pixel data element.
+pub fn frames<'a>(
+    pixel: &Element<'a>,
+    info: &ImageInfo,
+    ts_uid: &str,
+) -> Result<Frames<'a>, ImageError> {
+    match &pixel.value {
+        Value::Bytes(b) => {
+            let need = info.frame_len() * info.frames as usize;
+            if b.len() < need {
+                return Err(ImageError::Short {
+                    have: b.len(),
+                    need,
+                });
+            }
+            Ok(Frames::Native { bytes: b.clone() })
+        }
+        Value::Encapsulated { fragments } => decode_encapsulated(fragments, info, ts_uid),
+        Value::Sequence { .. } => Err(ImageError::Attributes("Pixel Data is a sequence".into())),
+    }
+}
+
+#[cfg(feature = "pixel")]
+fn decode_encapsulated<'a>(
+    fragments: &[Cow<'a, [u8]>],
+    info: &ImageInfo,
+    ts_uid: &str,
+) -> Result<Frames<'a>, ImageError> {
+    use dicom_encoding::transfer_syntax::{Codec, TransferSyntaxIndex};
+    use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+    let ts = TransferSyntaxRegistry
+        .get(ts_uid)
+        .ok_or_else(|| ImageError::NoDecoder(ts_uid.to_string()))?;
+    let Codec::EncapsulatedPixelData(Some(reader), _) = ts.codec() else {
+        return Err(ImageError::NoDecoder(ts_uid.to_string()));
+    };
+    let obj = Encapsulated {
+        info,
+        fragments,
+        ts_uid,
+    };
+    let mut frames = Vec::with_capacity(info.frames as usize);
+    // a frame of decoded samples: interleaved, little endian
+    let want = info.pixels() * info.samples as usize * info.bytes_per_sample();
+    for f in 0..info.frames {
+        let mut dst = Vec::with_capacity(want);
+        // decoders may panic on hostile input; a panic must not take the batch down
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            reader.decode_frame(&obj, f, &mut dst)
+        }));
+        match r {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => {
+                return Err(ImageError::Decode {
+                    frame: f,
+                    message: e.to_string(),
+                })
+            }
+            Err(_) => {
+                return Err(ImageError::Decode {
+                    frame: f,
+                    message: "the decoder failed".into(),
+                })
+            }
+        }
+        if dst.len() < want {
+            return Err(ImageError::Decode {
+                frame: f,
+                message: format!("decoded {} bytes, {} expected", dst.len(), want),
+            });
+        }
+        dst.truncate(want);
+        frames.push(dst);
+    }
+    // JPEG and JPEG 2000 decoders turn colour into RGB; RLE keeps the stored components
+    let photometric = if info.samples == 3 && ts_uid != RLE_LOSSLESS {
+        "RGB".to_string()
+    } else {
+        info.photometric.clone()
+    };
+    let photometric = if photometric.ends_with("_422") {
+        "YBR_FULL".into()
+    } else {
+        photometric
+    };
+    Ok(Frames::Decoded {
+        frames,
+        photometric,
+    })
+}
+
+#[cfg(not(feature = "pixel"))]
+fn decode_encapsulated<'a>(
+    _: &[Cow<'a, [u8]>],
+    _: &ImageInfo,
+    ts_uid: &str,
+) -> Result<Frames<'a>, ImageError> {
+    Err(ImageError::NoDecoder(ts_uid.to_string()))
+}
+
+#[cfg(feature = "pixel")]
+struct Encapsulated<'x, 'a> {
+    info: &'x ImageInfo,
+    /// Basic Offset Table item, then the fragments
+    fragments: &'x [Cow<'a, [u8]>],
+    ts_uid: &'x str,
+}
+
+#[cfg(feature = "pixel")]
+impl dicom_encoding::adapters::PixelDataObject for Encapsulated<'_, '_> {
+    fn transfer_syntax_uid(&self) -> &str {
+        self.ts_uid
+    }
+    fn rows(&self) -> Option<u16> {
+        u16::try_from(self.info.rows).ok()
+    }
+    fn cols(&self) -> Option<u16> {
+        u16::try_from(self.info.cols).ok()
+    }
+    fn samples_per_pixel(&self) -> Option<u16> {
+        Some(self.info.samples as u16)
+    }
+    fn bits_allocated(&self) -> Option<u16> {
+        Some(self.info.bits_allocated as u16)
+    }
+    fn bits_stored(&self) -> Option<u16> {
+        Some(self.info.bits_stored as u16)
+    }
+    fn photometric_interpretation(&self) -> Option<&str> {
+        Some(&self.info.photometric)
+    }
+    fn number_of_frames(&self) -> Option<u32> {
+        Some(self.info.frames)
+    }
+    fn number_of_fragments(&self) -> Option<u32> {
+        Some(self.fragments.len().saturating_sub(1) as u32)
+    }
+    fn fragment(&self, fragment: usize) -> Option<Cow<'_, [u8]>> {
+        self.fragments
+            .get(fragment + 1)
+            .map(|f| Cow::Borrowed(&f[..]))
+    }
+    fn offset_table(&self) -> Option<Cow<'_, [u32]>> {
+        let bot = self.fragments.first()?;
+        Some(Cow::Owned(
+            bot.chunks_exact(4)
+                .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        ))
+    }
+    fn raw_pixel_data(&self) -> Option<dicom_encoding::adapters::RawPixelData> {
+        Some(dicom_encoding::adapters::RawPixelData {
+            fragments: self.fragments.iter().skip(1).map(|f| f.to_vec()).collect(),
+            offset_table: self.offset_table()?.iter().copied().collect(),
+        })
+    }
+}
+
+/// PackBits run-length encoding of one byte plane (PS3.5 G.3.1).
+pub fn packbits(src: &[u8], out: &mut Vec<u8>) {
+    let n = src.len();
+    let mut i = 0;
+    while i < n {
+        // a run of equal bytes?
+        let mut run = 1;
+        while i + run < n && run < 128 && src[i + run] == src[i] {
+            run += 1;
+        }
+        if run >= 2 {
+            out.push((257 - run) as u8);
+            out.push(src[i]);
+            i += run;
+            continue;
+        }
+        // literal bytes until the next run of 2 or more
+        let start = i;
+        let mut len = 0;
+        while i < n && len < 128 {
+            if i + 1 < n && src[i + 1] == src[i] {
+                break;
+            }
+            i += 1;
+            len += 1;
+        }
+        if len == 0 {
+            // a run starts here (handled in the next turn)
+            continue;
+        }
+        out.push((len - 1) as u8);
+        out.extend_from_slice(&src[start..start + len]);
+    }
+}
+
+/// Encodes one frame (little endian, interleaved samples) as an RLE Lossless fragment.
+pub fn rle_encode_frame(frame: &[u8], info: &ImageInfo) -> Vec<u8> {
+    let bps = info.bytes_per_sample();
+    let spp = info.samples as usize;
+    let n = info.pixels();
+    let segments = spp * bps;
+    let mut out = vec![0u8; 64];
+    let mut offsets = Vec::with_capacity(segments);
+    let mut plane = vec![0u8; n];
+    for s in 0..spp {
+        // most significant byte first
+        for b in (0..bps).rev() {
+            for (p, slot) in plane.iter_mut().enumerate() {
+                *slot = frame[(p * spp + s) * bps + b];
+            }
+            offsets.push(out.len() as u32);
+            packbits(&plane, &mut out);
+            if out.len() % 2 == 1 {
+                out.push(0);
+            }
+        }
+    }
+    out[0..4].copy_from_slice(&(segments as u32).to_le_bytes());
+    for (i, o) in offsets.iter().enumerate() {
+        out[4 + 4 * i..8 + 4 * i].copy_from_slice(&o.to_le_bytes());
+    }
+    out
+}
+
+/// Replaces the pixel data of `ds` with masked frames. Returns the transfer syntax to write (the input
+/// one, or Explicit VR Little Endian when the input's encoder is not available).
+pub fn write_back(
+    ds: &mut Vec<Element<'_>>,
+    info: &ImageInfo,
+    frames: Frames<'_>,
+    ts_uid: &str,
+) -> String {
+    match frames {
+        Frames::Native { bytes } => {
+            if let Some(i) = ds.iter().position(|e| e.tag == dicom::PIXEL_DATA) {
+                ds[i].value = Value::Bytes(Cow::Owned(bytes.into_owned()));
+            }
+            ts_uid.to_string()
+        }
+        Frames::Decoded {
+            frames,
+            photometric,
+        } => {
+            if ts_uid == RLE_LOSSLESS {
+                let mut fragments: Vec<Cow<'_, [u8]>> = vec![Cow::Owned(Vec::new())];
+                for f in &frames {
+                    fragments.push(Cow::Owned(rle_encode_frame(f, info)));
+                }
+                if let Some(i) = ds.iter().position(|e| e.tag == dicom::PIXEL_DATA) {
+                    ds[i].value = Value::Encapsulated { fragments };
+                }
+                return ts_uid.to_string();
+            }
+            let mut all = Vec::with_capacity(frames.iter().map(Vec::len).sum());
+            for f in frames {
+                all.extend_from_slice(&f);
+            }
+            if all.len() % 2 == 1 {
+                all.push(0);
+            }
+            let vr = if info.bits_allocated > 8 {
+                Vr::OW
+            } else {
+                Vr::OB
+            };
+            dicom::put(
+                ds,
+                Element {
+                    tag: dicom::PIXEL_DATA,
+                    vr,
+                    value: Value::Bytes(Cow::Owned(all)),
+                },
+            );
+            if info.samples == 3 {
+                dicom::put(ds, Element::new_str(PHOTOMETRIC, Vr::CS, &photometric));
+                dicom::put(
+                    ds,
+                    Element::new_bytes(PLANAR_CONFIGURATION, Vr::US, 0u16.to_le_bytes().to_vec()),
+                );
+            }
+            // the pixels keep the history of their lossy compression
+            if let Some(method) = lossy_method(ts_uid) {
+                dicom::put(ds, Element::new_str(LOSSY_IMAGE_COMPRESSION, Vr::CS, "01"));
+                if find(ds, LOSSY_METHOD).is_none() {
+                    dicom::put(ds, Element::new_str(LOSSY_METHOD, Vr::CS, method));
+                }
+            }
+            dicom::TransferSyntax::EXPLICIT_LE.to_string()
+        }
+    }
+}
+
+/// The Lossy Image Compression Method of a lossy transfer syntax.
+pub fn lossy_method(ts_uid: &str) -> Option<&'static str> {
+    match ts_uid {
+        "1.2.840.10008.1.2.4.50" | "1.2.840.10008.1.2.4.51" => Some("ISO_10918_1"),
+        "1.2.840.10008.1.2.4.91" | "1.2.840.10008.1.2.4.93" => Some("ISO_15444_1"),
+        "1.2.840.10008.1.2.4.81" => Some("ISO_14495_1"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn unpackbits(src: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < src.len() {
+            let c = src[i] as i8;
+            i += 1;
+            if c >= 0 {
+                let n = c as usize + 1;
+                out.extend_from_slice(&src[i..i + n]);
+                i += n;
+            } else if c != -128 {
+                let n = (-(c as i32)) as usize + 1;
+                out.extend(std::iter::repeat_n(src[i], n));
+                i += 1;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn packbits_round_trips() {
+        let cases: Vec<Vec<u8>> = vec![
+            vec![],
+            vec![1],
+            vec![1, 1],
+            vec![1, 2, 3, 3, 3, 4],
+            vec![7; 300],
+            (0..=255u8).cycle().take(1000).collect(),
+            (0..500)
+                .map(|i| if i % 7 < 3 { 0 } else { (i % 5) as u8 })
+                .collect(),
+        ];
+        for c in cases {
+            let mut enc = Vec::new();
+            packbits(&c, &mut enc);
+            assert_eq!(unpackbits(&enc), c);
+        }
+    }
+
+    fn info(samples: u32, bits: u32, photometric: &str) -> ImageInfo {
+        ImageInfo {
+            rows: 4,
+            cols: 6,
+            samples,
+            bits_allocated: bits,
+            bits_stored: bits,
+            signed: false,
+            photometric: photometric.into(),
+            planar: 0,
+            frames: 1,
+            big_endian: false,
+        }
+    }
+
+    #[test]
+    fn mask_fills_only_the_rectangle_with_the_darkest_value() {
+        let i = info(1, 16, "MONOCHROME2");
+        let mut f: Vec<u8> = (0..24u16)
+            .flat_map(|v| (v * 100 + 50).to_le_bytes())
+            .collect();
+        let l = Layout {
+            info: &i,
+            big_endian: false,
+            planar: 0,
+            photometric: "MONOCHROME2",
+        };
+        let fill = l.fill(&f, None);
+        assert_eq!(fill[0], 50);
+        let before = f.clone();
+        l.mask(&mut f, Rect::new(1, 1, 2, 2), fill);
+        for p in 0..24 {
+            let (x, y) = (p % 6, p / 6);
+            let inside = (1..3).contains(&x) && (1..3).contains(&y);
+            let v = u16::from_le_bytes([f[2 * p], f[2 * p + 1]]);
+            if inside {
+                assert_eq!(v, 50);
+            } else {
+                assert_eq!(&f[2 * p..2 * p + 2], &before[2 * p..2 * p + 2]);
+            }
+        }
+        // MONOCHROME1: darkest is the largest value
+        let l1 = Layout {
+            photometric: "MONOCHROME1",
+            ..l
+        };
+        assert_eq!(l1.fill(&before, None)[0], 2350);
+    }
+
+    #[test]
+    fn grey_view_stretches_signed_samples_and_reads_planar_rgb() {
+        let mut i = info(1, 16, "MONOCHROME2");
+        i.signed = true;
+        let vals: [i16; 24] = core::array::from_fn(|k| k as i16 * 10 - 100);
+        let f: Vec<u8> = vals.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let g = Layout {
+            info: &i,
+            big_endian: false,
+            planar: 0,
+            photometric: "MONOCHROME2",
+        }
+        .grey(&f, None);
+        assert_eq!(g.data[0], 0);
+        assert_eq!(g.data[23], 255);
+        let mut rgb = info(3, 8, "RGB");
+        rgb.planar = 1;
+        let mut f = vec![0u8; 72];
+        f[5] = 255; // R of pixel 5
+        f[24 + 5] = 255;
+        f[48 + 5] = 255;
+        let g = Layout {
+            info: &rgb,
+            big_endian: false,
+            planar: 1,
+            photometric: "RGB",
+        }
+        .grey(&f, None);
+        assert_eq!(g.data[5], 255);
+        assert_eq!(g.data[4], 0);
+    }
+
+    #[test]
+    fn rle_frame_has_one_segment_per_byte_plane() {
+        let i = info(3, 8, "RGB");
+        let f: Vec<u8> = (0..72).map(|k| (k / 3) as u8).collect();
+        let enc = rle_encode_frame(&f, &i);
+        assert_eq!(u32::from_le_bytes(enc[0..4].try_into().unwrap()), 3);
+        assert_eq!(u32::from_le_bytes(enc[4..8].try_into().unwrap()), 64);
+    }
+}

@@ -1,0 +1,471 @@
+//! The pixel engine: masking, byte-identical pixels when nothing is masked, write-back per transfer
+//! syntax, fail-closed decoding, region rules, and the real OCR models on real files.
+
+use crate::util::*;
+use dicom_deid::dicom::{self, Value};
+use dicom_deid::pixel::image::{frames, Grey, ImageInfo};
+use dicom_deid::pixel::{Reading, Rect, TextFinder};
+use dicom_deid::{ConfigInput, Engine, Key};
+use std::sync::{Arc, Once};
+
+/// A stand-in detector for synthetic images: one box around the pixels at the top of the grey range
+/// (the "text"), read as a fixed string.
+struct Bright(&'static str);
+
+impl TextFinder for Bright {
+    fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        for y in 0..img.h {
+            for x in 0..img.w {
+                if img.get(x, y) == 255 {
+                    x0 = x0.min(x);
+                    y0 = y0.min(y);
+                    x1 = x1.max(x);
+                    y1 = y1.max(y);
+                }
+            }
+        }
+        if x0 == usize::MAX {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Rect::new(
+            x0 as u32,
+            y0 as u32,
+            (x1 - x0 + 1) as u32,
+            (y1 - y0 + 1) as u32,
+        )])
+    }
+    fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        Ok(Reading::whole(self.0, r))
+    }
+}
+
+fn engine_px(policy: &str, finder: Option<Arc<dyn TextFinder>>) -> Engine {
+    let json = format!(r#"{{"pixels": {{"policy": "{policy}"}}}}"#);
+    let mut e = Engine::new(
+        dicom_deid::Config::from_json(&json).unwrap(),
+        Key::new(b"k"),
+    );
+    if let Some(f) = finder {
+        e = Ok(e.unwrap().with_text_finder(f));
+    }
+    e.unwrap()
+}
+
+/// A 16-bit MONOCHROME2 image file: background ramp 100..=1099, text block (value 4000) at `text`
+/// in each frame (none when `None`).
+fn mono16(cols: u16, rows: u16, frames: usize, text: impl Fn(usize) -> Option<Rect>) -> Vec<u8> {
+    let mut px = Vec::new();
+    for f in 0..frames {
+        for y in 0..rows as u32 {
+            for x in 0..cols as u32 {
+                let inside = text(f)
+                    .is_some_and(|r| x >= r.x && x < r.right() && y >= r.y && y < r.bottom());
+                let v: u16 = if inside {
+                    4000
+                } else {
+                    100 + ((x * 7 + y * 3) % 1000) as u16
+                };
+                px.extend_from_slice(&v.to_le_bytes());
+            }
+        }
+    }
+    let mut els = base_elements();
+    els.extend([
+        E::Raw(0x0028_0002, "US", 1u16.to_le_bytes().to_vec()),
+        s(0x0028_0004, "CS", "MONOCHROME2"),
+        s(0x0028_0008, "IS", &frames.to_string()),
+        E::Raw(0x0028_0010, "US", rows.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0011, "US", cols.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0100, "US", 16u16.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0101, "US", 12u16.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0102, "US", 11u16.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0103, "US", 0u16.to_le_bytes().to_vec()),
+        s(0x0028_0301, "CS", "YES"),
+        E::Raw(0x7FE0_0010, "OW", px),
+    ]);
+    part10(&els)
+}
+
+fn pixel_bytes(out: &[u8]) -> Vec<u8> {
+    let o = dicom::parse(out).unwrap();
+    match &dicom::find(&o.dataset, dicom::PIXEL_DATA).unwrap().value {
+        Value::Bytes(b) => b.to_vec(),
+        _ => panic!("encapsulated"),
+    }
+}
+
+fn value(out: &[u8], t: u32) -> Option<String> {
+    let o = dicom::parse(out).unwrap();
+    dicom::find(&o.dataset, t)
+        .and_then(dicom::ascii_value)
+        .map(str::to_string)
+}
+
+fn claims_clean_pixel_data(out: &[u8]) -> bool {
+    let o = dicom::parse(out).unwrap();
+    match &dicom::find(&o.dataset, 0x0012_0064).unwrap().value {
+        Value::Sequence { items, .. } => items.iter().any(|i| {
+            dicom::find(&i.elements, 0x0008_0100).and_then(dicom::ascii_value) == Some("113101")
+        }),
+        _ => false,
+    }
+}
+
+#[test]
+fn phi_text_is_masked_with_the_darkest_value_and_every_other_pixel_is_unchanged() {
+    let text = Rect::new(10, 6, 20, 8);
+    let input = mono16(64, 32, 1, |_| Some(text));
+    let eng = engine_px("phi-only", Some(Arc::new(Bright("Doe John"))));
+    let out = eng.process(&input, "a").unwrap();
+    let (a, b) = (pixel_bytes(&input), pixel_bytes(&out.bytes));
+    let masked = Rect::new(7, 3, 26, 14); // the box padded by 3
+    let mut changed = 0;
+    for y in 0..32u32 {
+        for x in 0..64u32 {
+            let i = ((y * 64 + x) * 2) as usize;
+            let inside =
+                x >= masked.x && x < masked.right() && y >= masked.y && y < masked.bottom();
+            if inside {
+                assert_eq!(
+                    u16::from_le_bytes([b[i], b[i + 1]]),
+                    100,
+                    "({x},{y}) not filled with the darkest value"
+                );
+                changed += 1;
+            } else {
+                assert_eq!(
+                    &a[i..i + 2],
+                    &b[i..i + 2],
+                    "({x},{y}) changed outside the box"
+                );
+            }
+        }
+    }
+    assert!(changed > 0);
+    let px = out.report.pixel.as_ref().unwrap();
+    assert!(px.masked);
+    assert_eq!(px.boxes.len(), 1);
+    assert_eq!(px.boxes[0].reason, "phi");
+    // the report never holds the text read
+    let json = serde_json::to_string(&out.report).unwrap();
+    assert!(!json.contains("Doe") && !json.contains("John"));
+    assert!(claims_clean_pixel_data(&out.bytes));
+    assert_eq!(value(&out.bytes, 0x0028_0301).as_deref(), Some("NO"));
+}
+
+#[test]
+fn no_text_found_leaves_pixel_data_byte_identical() {
+    struct Nothing;
+    impl TextFinder for Nothing {
+        fn detect(&self, _: &Grey) -> Result<Vec<Rect>, String> {
+            Ok(Vec::new())
+        }
+        fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+            Ok(Reading::whole("", r))
+        }
+    }
+    let input = mono16(48, 40, 2, |_| None);
+    let eng = engine_px("phi-only", Some(Arc::new(Nothing)));
+    let out = eng.process(&input, "a").unwrap();
+    assert!(pixel_bytes(&input) == pixel_bytes(&out.bytes));
+    let px = out.report.pixel.unwrap();
+    assert!(!px.masked && px.boxes.is_empty());
+    assert_eq!(px.frames, 2);
+    // scanned and nothing found: cleaned (nothing to mask), Burned In Annotation NO
+    assert!(claims_clean_pixel_data(&out.bytes));
+}
+
+#[test]
+fn text_that_is_not_phi_is_left_under_phi_only_and_masked_under_all_text() {
+    let input = mono16(64, 32, 1, |_| Some(Rect::new(5, 5, 30, 10)));
+    let out = engine_px("phi-only", Some(Arc::new(Bright("AXIAL 5 cm"))))
+        .process(&input, "a")
+        .unwrap();
+    assert!(pixel_bytes(&input) == pixel_bytes(&out.bytes));
+    let px = out.report.pixel.as_ref().unwrap();
+    assert_eq!(px.boxes[0].reason, "kept");
+    // text left in the pixels: Burned In Annotation is not set to NO
+    assert_eq!(value(&out.bytes, 0x0028_0301).as_deref(), Some("YES"));
+    let out = engine_px("all-text", Some(Arc::new(Bright("AXIAL 5 cm"))))
+        .process(&input, "a")
+        .unwrap();
+    assert!(pixel_bytes(&input) != pixel_bytes(&out.bytes));
+    // labels alone stay under all-text
+    let out = engine_px("all-text", Some(Arc::new(Bright("5 cm"))))
+        .process(&input, "a")
+        .unwrap();
+    assert!(pixel_bytes(&input) == pixel_bytes(&out.bytes));
+}
+
+#[test]
+fn dates_ids_and_times_read_from_pixels_are_masked_under_phi_only() {
+    for t in [
+        "12/03/1967",
+        "2011-05-25",
+        "14 MAR 1967",
+        "12-5ep-1939",
+        "20 N0V 2022",
+        "PID12345",
+        "2: 56:22 PM",
+        "John",
+        "DOE",
+    ] {
+        let input = mono16(64, 32, 1, |_| Some(Rect::new(5, 5, 30, 10)));
+        let out = engine_px("phi-only", Some(Arc::new(Bright(t))))
+            .process(&input, "a")
+            .unwrap();
+        assert!(out.report.pixel.unwrap().masked, "{t:?} was not masked");
+    }
+}
+
+#[test]
+fn a_cine_whose_text_moves_is_masked_where_the_text_is_on_every_frame() {
+    let at = |f: usize| Rect::new(4 + 5 * f as u32, 4 + f as u32, 12, 6);
+    let input = mono16(64, 32, 6, |f| Some(at(f)));
+    let out = engine_px("phi-only", Some(Arc::new(Bright("Doe"))))
+        .process(&input, "a")
+        .unwrap();
+    let b = pixel_bytes(&out.bytes);
+    for f in 0..6usize {
+        let r = at(f);
+        for y in r.y..r.bottom() {
+            for x in r.x..r.right() {
+                let i = f * 64 * 32 * 2 + ((y * 64 + x) * 2) as usize;
+                assert_eq!(
+                    u16::from_le_bytes([b[i], b[i + 1]]),
+                    100,
+                    "frame {f} ({x},{y})"
+                );
+            }
+        }
+    }
+    let px = out.report.pixel.unwrap();
+    assert_eq!(px.frames_detected, 6);
+    assert_eq!(px.boxes.iter().filter(|b| b.masked).count(), 6);
+}
+
+#[test]
+fn pixel_cleaning_without_models_fails_closed() {
+    let input = mono16(16, 16, 1, |_| None);
+    let e = engine_px("phi-only", None)
+        .process(&input, "a")
+        .unwrap_err();
+    assert_eq!(e.kind(), "pixels");
+    // off: written, not claimed
+    let out = engine_px("none", None).process(&input, "a").unwrap();
+    assert!(!claims_clean_pixel_data(&out.bytes));
+    assert!(out.report.pixel.is_none());
+}
+
+#[test]
+fn undecodable_pixel_data_fails_closed_unless_passed_on_request() {
+    let f = ensure_corpus().join("pydicom-3.0.2/test_files/JPEGLSNearLossless_08.dcm");
+    let input = std::fs::read(f).unwrap();
+    let eng = engine_px("phi-only", Some(Arc::new(Bright("x"))));
+    let e = eng.process(&input, "a").unwrap_err();
+    assert_eq!(e.kind(), "pixels_undecodable", "{e}");
+    assert!(e.to_string().contains("cannot be decoded"), "{e}");
+    let cfg = dicom_deid::Config::from_json(r#"{"pixels": {"undecodable": "pass"}}"#).unwrap();
+    let eng = Engine::new(cfg, Key::new(b"k"))
+        .unwrap()
+        .with_text_finder(Arc::new(Bright("x")));
+    let out = eng.process(&input, "a").unwrap();
+    assert!(out.report.pixel.as_ref().unwrap().warning.is_some());
+    assert!(!claims_clean_pixel_data(&out.bytes));
+    assert!(out
+        .report
+        .notes
+        .iter()
+        .any(|n| n.contains("not looked for")));
+}
+
+fn decoded_frames(bytes: &[u8]) -> (ImageInfo, Vec<Vec<u8>>) {
+    let o = dicom::parse(bytes).unwrap();
+    let info = ImageInfo::from_dataset(&o.dataset, o.transfer_syntax.big_endian)
+        .unwrap()
+        .unwrap();
+    let px = dicom::find(&o.dataset, dicom::PIXEL_DATA).unwrap();
+    let f = frames(px, &info, &o.transfer_syntax.uid).unwrap();
+    let v = (0..info.frames)
+        .map(|i| f.frame(&info, i).to_vec())
+        .collect();
+    (info, v)
+}
+
+/// A finder that reports one fixed box, for real images.
+struct Fixed(Rect);
+impl TextFinder for Fixed {
+    fn detect(&self, _: &Grey) -> Result<Vec<Rect>, String> {
+        Ok(vec![self.0])
+    }
+    fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        Ok(Reading::whole("2011-05-25", r))
+    }
+}
+
+#[test]
+fn masked_rle_is_written_back_as_rle_and_only_the_box_changes() {
+    let input = std::fs::read(ensure_corpus().join("pydicom-data-1.0.0/OBXXXX1A_rle.dcm")).unwrap();
+    let r = Rect::new(100, 50, 40, 20);
+    let out = engine_px("phi-only", Some(Arc::new(Fixed(r))))
+        .process(&input, "a")
+        .unwrap();
+    let o = dicom::parse(&out.bytes).unwrap();
+    assert_eq!(o.transfer_syntax.uid, "1.2.840.10008.1.2.5");
+    let (info, a) = decoded_frames(&input);
+    let (_, b) = decoded_frames(&out.bytes);
+    let spp = info.samples as usize;
+    let m = Rect::new(97, 47, 46, 26);
+    for y in 0..info.rows {
+        for x in 0..info.cols {
+            let i = (y * info.cols + x) as usize * spp;
+            let inside = x >= m.x && x < m.right() && y >= m.y && y < m.bottom();
+            if inside {
+                assert!(
+                    b[0][i..i + spp].iter().all(|&v| v == 0),
+                    "({x},{y}) not black"
+                );
+            } else {
+                assert_eq!(a[0][i..i + spp], b[0][i..i + spp], "({x},{y})");
+            }
+        }
+    }
+}
+
+#[test]
+fn masked_jpeg_is_written_as_explicit_little_endian_and_stays_marked_lossy() {
+    let input =
+        std::fs::read(ensure_corpus().join("pydicom-3.0.2/test_files/SC_rgb_jpeg_dcmtk.dcm"))
+            .unwrap();
+    let out = engine_px("phi-only", Some(Arc::new(Fixed(Rect::new(2, 2, 10, 10)))))
+        .process(&input, "a")
+        .unwrap();
+    let o = dicom::parse(&out.bytes).unwrap();
+    assert_eq!(o.transfer_syntax.uid, "1.2.840.10008.1.2.1");
+    assert_eq!(value(&out.bytes, 0x0028_2110).as_deref(), Some("01"));
+    assert_eq!(value(&out.bytes, 0x0028_0004).as_deref(), Some("RGB"));
+    assert_eq!(
+        out.report.pixel.unwrap().transfer_syntax_out.as_deref(),
+        Some("1.2.840.10008.1.2.1")
+    );
+    // independent check: the output reads again
+    dicom_object::from_reader(&out.bytes[128..]).unwrap();
+}
+
+#[test]
+fn region_rules_mask_every_frame_without_ocr() {
+    let input = mono16(64, 32, 3, |_| None);
+    let cfg = dicom_deid::Config::from_json(r#"{"pixels": {"policy": "none", "regions": [{"x": 0, "y": 0, "w": 64, "h": 4, "modality": "OT"}]}}"#).unwrap();
+    let out = Engine::new(cfg, Key::new(b"k"))
+        .unwrap()
+        .process(&input, "a")
+        .unwrap();
+    let b = pixel_bytes(&out.bytes);
+    for f in 0..3 {
+        assert!(b[f * 64 * 32 * 2..f * 64 * 32 * 2 + 64 * 4 * 2]
+            .chunks(2)
+            .all(|c| u16::from_le_bytes([c[0], c[1]]) == 100));
+    }
+    // a CTP script in its own format: the rule for another modality does not apply
+    let mut ci = ConfigInput::default();
+    ci.pixels.policy = dicom_deid::pixel::Policy::None;
+    ci.pixels.ctp_script = Some("{ Modality.equals(\"US\") }\n(0,0,10,10)\n".into());
+    let out = Engine::new(dicom_deid::Config::validate(ci).unwrap(), Key::new(b"k"))
+        .unwrap()
+        .process(&input, "a")
+        .unwrap();
+    assert!(pixel_bytes(&input) == pixel_bytes(&out.bytes));
+}
+
+// ---- the real models on real files ----
+
+fn ensure_models() -> std::path::PathBuf {
+    static ONCE: Once = Once::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    ONCE.call_once(|| {
+        let st = std::process::Command::new("bash")
+            .arg(root.join("scripts/fetch-models"))
+            .status()
+            .expect("run scripts/fetch-models");
+        assert!(st.success(), "scripts/fetch-models failed");
+    });
+    root.join("models")
+}
+
+fn ocr() -> Arc<dicom_deid::ocr::Ocr> {
+    static OCR: std::sync::OnceLock<Arc<dicom_deid::ocr::Ocr>> = std::sync::OnceLock::new();
+    OCR.get_or_init(|| {
+        let d = ensure_models();
+        let det = std::fs::read(d.join("det.onnx")).unwrap();
+        let rec = std::fs::read(d.join("rec.onnx")).unwrap();
+        Arc::new(dicom_deid::ocr::Ocr::from_bytes(&det, &rec, None).unwrap())
+    })
+    .clone()
+}
+
+#[test]
+fn real_ultrasound_banners_lose_their_dates_ids_and_institution_and_keep_their_labels() {
+    // (file, minimum number of masked boxes, a region that must be masked: date top right)
+    let cases = [
+        (
+            "pydicom-data-1.0.0/OBXXXX1A.dcm",
+            3,
+            Rect::new(670, 8, 100, 16),
+        ),
+        (
+            "pydicom-3.0.2/test_files/examples_palette.dcm",
+            3,
+            Rect::new(670, 8, 100, 16),
+        ),
+        (
+            "pydicom-data-1.0.0/US1_UNCR.dcm",
+            2,
+            Rect::new(20, 25, 140, 14),
+        ),
+    ];
+    let eng = Engine::new(dicom_deid::Config::default(), Key::new(b"k"))
+        .unwrap()
+        .with_text_finder(ocr());
+    for (f, min_masked, must) in cases {
+        let input = std::fs::read(ensure_corpus().join(f)).unwrap();
+        let out = eng.process(&input, "a").unwrap();
+        let px = out.report.pixel.as_ref().unwrap();
+        let masked: Vec<_> = px.boxes.iter().filter(|b| b.masked).collect();
+        assert!(
+            masked.len() >= min_masked,
+            "{f}: {} boxes masked",
+            masked.len()
+        );
+        let covers = masked.iter().any(|b| {
+            b.x <= must.x
+                && b.y <= must.y
+                && b.x + b.w >= must.right()
+                && b.y + b.h >= must.bottom()
+        });
+        assert!(covers, "{f}: {must:?} not masked: {masked:?}");
+        // labels ("PWR", "2D", "GE", "LYMPH NODE"...) are left
+        assert!(
+            px.boxes.iter().filter(|b| !b.masked).count() >= 5,
+            "{f}: too little left"
+        );
+        assert!(claims_clean_pixel_data(&out.bytes));
+    }
+}
+
+#[test]
+fn a_ct_slice_without_burned_in_text_keeps_its_pixel_data_byte_identical() {
+    let input =
+        std::fs::read(ensure_corpus().join("pydicom-3.0.2/test_files/CT_small.dcm")).unwrap();
+    let eng = Engine::new(dicom_deid::Config::default(), Key::new(b"k"))
+        .unwrap()
+        .with_text_finder(ocr());
+    let out = eng.process(&input, "a").unwrap();
+    let a = dicom::parse(&input).unwrap();
+    let b = dicom::parse(&out.bytes).unwrap();
+    assert_eq!(
+        dicom::find(&a.dataset, dicom::PIXEL_DATA),
+        dicom::find(&b.dataset, dicom::PIXEL_DATA)
+    );
+    assert!(!out.report.pixel.unwrap().masked);
+}
