@@ -225,6 +225,11 @@ impl Engine {
         self
     }
 
+    /// As [`Engine::with_text_finder`], on an existing engine.
+    pub fn set_text_finder(&mut self, f: std::sync::Arc<dyn crate::pixel::TextFinder>) {
+        self.finder = Some(f);
+    }
+
     /// True when files with pixel data need a text finder that is missing.
     pub fn needs_text_finder(&self) -> bool {
         self.config.pixels.policy != crate::pixel::Policy::None && self.finder.is_none()

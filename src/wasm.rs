@@ -162,6 +162,50 @@ impl Deidentifier {
         Ok(())
     }
 
+    /// True when this configuration cleans burned-in text (pixel policy not "none") and so needs the
+    /// pixel module with its models (`loadModels`); the header-only module then fails every image.
+    #[wasm_bindgen(js_name = needsModels)]
+    pub fn needs_models(&self) -> bool {
+        self.engine.needs_text_finder()
+    }
+
+    /// Gives the pixel engine its OCR models (text detection and recognition ONNX, as bytes).
+    /// Only in the pixel build (`pkg/pixel/`); throws `{kind: "models", message}` when they do not load.
+    /// The models are loaded once per module instance (a worker): later calls with models of the same
+    /// sizes reuse them, with their optimised plans.
+    #[cfg(feature = "pixel")]
+    #[wasm_bindgen(js_name = loadModels)]
+    pub fn load_models(&mut self, det: &[u8], rec: &[u8]) -> Result<(), JsValue> {
+        thread_local! {
+            static LOADED: std::cell::RefCell<Option<((usize, usize), std::sync::Arc<crate::ocr::Ocr>)>> = const { std::cell::RefCell::new(None) };
+        }
+        let sizes = (det.len(), rec.len());
+        let cached = LOADED.with(|l| l.borrow().as_ref().filter(|(s, _)| *s == sizes).map(|(_, o)| o.clone()));
+        let ocr = match cached {
+            Some(o) => o,
+            None => {
+                let o = std::sync::Arc::new(crate::ocr::Ocr::from_bytes(det, rec, None).map_err(|e| error("models", e))?);
+                LOADED.with(|l| *l.borrow_mut() = Some((sizes, o.clone())));
+                o
+            }
+        };
+        self.engine.set_text_finder(ocr);
+        Ok(())
+    }
+
+    /// True when this configuration looks at pixel data at all (text policy or region rules): the
+    /// page then uses the pixel module.
+    #[wasm_bindgen(js_name = needsPixelEngine)]
+    pub fn needs_pixel_engine(&self) -> bool {
+        self.engine.config().pixels.active()
+    }
+
+    /// True in the pixel build (the module that can run the OCR models).
+    #[wasm_bindgen(js_name = hasPixelEngine)]
+    pub fn has_pixel_engine(&self) -> bool {
+        cfg!(feature = "pixel")
+    }
+
     /// The dry-run plan: one decision per element at every depth, in file order.
     #[wasm_bindgen(unchecked_return_type = "PlannedElement[]")]
     pub fn classify(&self, bytes: &[u8]) -> Result<JsValue, JsValue> {

@@ -41,8 +41,22 @@ fn get_str(v: &JsValue, k: &str) -> String {
     get(v, k).as_string().unwrap_or_else(|| panic!("{k} is not a string"))
 }
 
+// The models (scripts/fetch-models), for the pixel engine: the tests run the pixel build
+// (`--features pixel`, wasm SIMD), which is what the page loads by default.
+const DET: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/det.onnx"));
+const REC: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/rec.onnx"));
+
+fn ocr() -> std::sync::Arc<dicom_deid::ocr::Ocr> {
+    thread_local!(static O: std::sync::Arc<dicom_deid::ocr::Ocr> = std::sync::Arc::new(dicom_deid::ocr::Ocr::from_bytes(DET, REC, None).unwrap()));
+    O.with(|o| o.clone())
+}
+
 fn deidentifier(config: JsValue, key: &str) -> Deidentifier {
-    Deidentifier::new(config, key.into(), None).unwrap()
+    let mut d = Deidentifier::new(config, key.into(), None).unwrap();
+    if d.needs_models() {
+        d.load_models(DET, REC).unwrap();
+    }
+    d
 }
 
 /// process → (bytes, report); checks the shape of the result.
@@ -105,7 +119,7 @@ fn same_key_gives_identical_bytes_in_every_instance_and_as_the_rust_api() {
         let a = process(&deidentifier(JsValue::UNDEFINED, "k"), input, "a.dcm").0.unwrap();
         let b = process(&deidentifier(JsValue::UNDEFINED, "k"), input, "b.dcm").0.unwrap();
         assert_eq!(a, b);
-        let engine = dicom_deid::Engine::new(dicom_deid::Config::default(), Key::new(b"k")).unwrap();
+        let engine = dicom_deid::Engine::new(dicom_deid::Config::default(), Key::new(b"k")).unwrap().with_text_finder(ocr());
         assert_eq!(a, engine.process(input, "c.dcm").unwrap().bytes);
         let other = process(&deidentifier(JsValue::UNDEFINED, "another key"), input, "a.dcm").0.unwrap();
         assert_ne!(a, other);
@@ -260,4 +274,36 @@ fn mappings_only_after_set_mappings() {
     assert!(found, "the SOP Instance UID pair is listed");
     let p = Array::from(&get(&r, "patientMap"));
     assert!(p.get(1).as_string().unwrap().starts_with("ANON"));
+}
+
+/// The same detector on the same image gives the same boxes as the native CLI (set by
+/// scripts/test-wasm: the CLI's report boxes for OBXXXX1A.dcm), and masks the dates in the banner.
+#[wasm_bindgen_test]
+fn burned_in_text_boxes_are_the_same_as_native() {
+    const OB: &[u8] = corpus!("pydicom-data-1.0.0/OBXXXX1A.dcm");
+    let d = deidentifier(JsValue::UNDEFINED, "k");
+    let (bytes, report) = process(&d, OB, "OBXXXX1A.dcm");
+    assert!(bytes.is_some());
+    let px = get(&report, "pixel");
+    let boxes: Vec<String> = Array::from(&get(&px, "boxes"))
+        .iter()
+        .map(|b| format!("{}:{},{},{},{}:{}", get(&b, "frame").as_f64().unwrap_or(-1.0), get(&b, "x").as_f64().unwrap(), get(&b, "y").as_f64().unwrap(), get(&b, "w").as_f64().unwrap(), get(&b, "h").as_f64().unwrap(), get_str(&b, "reason")))
+        .collect();
+    assert!(boxes.iter().filter(|b| b.ends_with(":phi")).count() >= 3, "{boxes:?}");
+    if let Some(native) = option_env!("DICOM_DEID_NATIVE_BOXES") {
+        assert_eq!(boxes.join(";"), native, "wasm boxes differ from the native CLI's");
+    } else {
+        console_log!("DICOM_DEID_NATIVE_BOXES not set (run scripts/test-wasm): native comparison skipped");
+    }
+}
+
+/// The header-only configuration of the page: no model needed, images are not looked at.
+#[wasm_bindgen_test]
+fn pixel_policy_none_needs_no_models() {
+    let cfg = JSON::parse(r#"{"pixels": {"policy": "none"}}"#).unwrap();
+    let d = Deidentifier::new(cfg, "k".into(), None).unwrap();
+    assert!(!d.needs_models() && !d.needs_pixel_engine());
+    let (bytes, report) = process(&d, CT_SMALL, "CT_small.dcm");
+    assert!(bytes.is_some());
+    assert!(get(&report, "pixel").is_undefined());
 }

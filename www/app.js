@@ -79,6 +79,7 @@ async function start() {
   state.config = structuredClone(state.defaults);
   $('version').textContent = `dicom-deid ${state.info.version}`;
   renderOptions();
+  renderPixelPolicy();
   setConfigText(state.config);
   if (state.info.capabilities && state.info.capabilities.mappings) {
     $('mappings').disabled = false;
@@ -133,6 +134,18 @@ function renderOptions() {
   const note = $('options-note');
   note.hidden = !state.foreign;
   note.textContent = state.foreign ? 'The options come from the imported configuration (seed tool layout); edit it in the JSON below.' : '';
+}
+
+function renderPixelPolicy() {
+  const sel = $('pixel-policy');
+  const px = { ...state.defaults.pixels, ...((state.config && state.config.pixels) || {}) };
+  sel.value = px.policy;
+  sel.disabled = state.foreign;
+}
+
+function onPixelPolicyChange(policy) {
+  state.config.pixels = { ...state.defaults.pixels, ...(state.config.pixels || {}), policy };
+  setConfigText(state.config);
 }
 
 function onOptionChange(name, on) {
@@ -194,6 +207,7 @@ async function applyConfigText() {
   state.appliedText = text;
   status.textContent = 'Configuration checked and in use.';
   renderOptions();
+  renderPixelPolicy();
   return true;
 }
 
@@ -709,6 +723,30 @@ async function showPreview(item) {
   if (state.previewItem !== item) return;
   drawInto('canvas-before', 'before-msg', original);
   drawInto('canvas-after', 'after-msg', after);
+  // the burned-in text boxes of the first frame: red = masked, green = text left (phi-only)
+  const rep = item.reportRef ? await state.reports.get(item.reportRef) : null;
+  if (state.previewItem !== item) return;
+  const boxes = ((rep && rep.pixel && rep.pixel.boxes) || []).filter((b) => b.frame === null || b.frame === 0);
+  for (const id of ['canvas-before', 'canvas-after']) drawBoxes($(id), boxes);
+  $('preview-pixels').textContent = rep && rep.pixel ? pixelSummary(rep.pixel) : '';
+}
+
+function drawBoxes(canvas, boxes) {
+  if (canvas.hidden || !canvas.width) return;
+  const g = canvas.getContext('2d');
+  g.lineWidth = Math.max(1, Math.round(canvas.width / 400));
+  for (const b of boxes) {
+    g.strokeStyle = b.masked ? '#e03131' : '#2f9e44';
+    g.strokeRect(b.x + 0.5, b.y + 0.5, b.w, b.h);
+  }
+}
+
+function pixelSummary(p) {
+  if (p.warning) return 'Burned-in text: not looked for (the pixel data could not be decoded; passed on request).';
+  const masked = p.boxes.filter((b) => b.masked).length;
+  const kept = p.boxes.length - masked;
+  const policy = { 'phi-only': 'identifying text', 'all-text': 'all text', none: 'region rules only' }[p.policy] || p.policy;
+  return `Burned-in text (${policy}): ${masked} box${masked === 1 ? '' : 'es'} masked (red), ${kept} left (green), in ${p.frames} frame${p.frames === 1 ? '' : 's'}.`;
 }
 
 function drawInto(canvasId, msgId, bytes) {
@@ -818,6 +856,7 @@ function bindEvents() {
     state.foreign = false;
     setConfigText(state.config);
     renderOptions();
+    renderPixelPolicy();
     $('config-status').textContent = 'Defaults restored.';
   });
   $('config-file').addEventListener('change', async (e) => {
@@ -846,6 +885,7 @@ function bindEvents() {
   $('download-csv').addEventListener('click', onDownloadCsv);
   $('download-mappings').addEventListener('click', onDownloadMappings);
   $('mappings').addEventListener('change', updateButtons);
+  $('pixel-policy').addEventListener('change', (e) => onPixelPolicyChange(e.target.value));
   $('to-folder').addEventListener('change', onToFolder);
   $('show-kept').addEventListener('change', renderChanges);
   $('preview-close').addEventListener('click', () => {

@@ -9,7 +9,7 @@
 //   browser.
 // This worker makes no request of its own to any other host.
 
-const CACHE = 'dicom-deid-v1';
+const CACHE = 'dicom-deid-v2';
 const PRECACHE = [
   './',
   './index.html',
@@ -33,6 +33,11 @@ const PRECACHE = [
   './vendor/client-zip.js',
   './pkg/dicom_deid.js',
   './pkg/dicom_deid_bg.wasm',
+  // the pixel engine and its OCR models (burned-in text cleaning is on by default)
+  './pkg/pixel/dicom_deid_pixel.js',
+  './pkg/pixel/dicom_deid_pixel_bg.wasm',
+  './pkg/pixel/models/det.onnx',
+  './pkg/pixel/models/rec.onnx',
 ];
 
 const downloads = new Map();

@@ -14,7 +14,8 @@
 
 import { readSource, sourceSize } from './sources.js';
 
-let loading = null;   // memoized import and init() of pkg/
+let loading = null;   // memoized import and init() of pkg/ (header engine)
+let pixelLoading = null; // memoized import of pkg/pixel/ (+ OCR models), only when pixel cleaning is on
 let engine = null;    // the Deidentifier of the current configuration
 let mappings = false; // whether the engine was asked for mapping data
 
@@ -34,6 +35,47 @@ function ensureInit() {
     return mod;
   })();
   return loading;
+}
+
+// The pixel module and its models (same origin, cached by the service worker for offline use).
+function ensurePixel() {
+  pixelLoading ??= (async () => {
+    let mod;
+    try {
+      mod = await import('./pkg/pixel/dicom_deid_pixel.js');
+      await mod.default();
+    } catch (e) {
+      pixelLoading = null;
+      throw fail('unavailable', `the pixel engine (pkg/pixel/) could not be loaded: ${e && e.message}`);
+    }
+    const get = async (name) => {
+      const r = await fetch(`./pkg/pixel/models/${name}.onnx`);
+      if (!r.ok) throw fail('unavailable', `the text model ${name}.onnx could not be loaded (HTTP ${r.status})`);
+      return new Uint8Array(await r.arrayBuffer());
+    };
+    let det, rec;
+    try {
+      [det, rec] = await Promise.all([get('det'), get('rec')]);
+    } catch (e) {
+      pixelLoading = null;
+      throw e.kind ? e : fail('unavailable', `the text models could not be loaded: ${e && e.message}`);
+    }
+    return { mod, det, rec };
+  })();
+  return pixelLoading;
+}
+
+// A Deidentifier for a configuration: the header module, or the pixel module with its models when
+// the configuration looks at pixel data (the default: burned-in text cleaning is on).
+async function makeEngine(config, key, subjects) {
+  const m = await ensureInit();
+  const probe = new m.Deidentifier(config ?? undefined, key, subjects ?? undefined);
+  if (!probe.needsPixelEngine()) return probe;
+  probe.free();
+  const { mod, det, rec } = await ensurePixel();
+  const e = new mod.Deidentifier(config ?? undefined, key, subjects ?? undefined);
+  if (e.needsModels()) e.loadModels(det, rec);
+  return e;
 }
 
 // ---- the output store (OPFS), written with synchronous access handles ---------------------------
@@ -104,8 +146,7 @@ const methods = {
 
   // Builds the engine every later call uses. Throws {kind: "config" | "key", message}.
   async configure({ config, key, subjects, wantMappings }) {
-    const m = await ensureInit();
-    const next = new m.Deidentifier(config ?? undefined, key, subjects ?? undefined);
+    const next = await makeEngine(config, key, subjects);
     mappings = !!wantMappings && typeof next.setMappings === 'function';
     if (mappings) next.setMappings(true);
     engine?.free();

@@ -11,6 +11,7 @@
 //! (there is no pure-Rust lossless encoder for it here, and a lossy re-encode would add damage).
 
 use super::Rect;
+pub use super::Grey;
 use crate::dicom::{self, find, tag, Element, Tag, Value, Vr};
 use std::borrow::Cow;
 
@@ -384,37 +385,6 @@ impl Layout<'_> {
                     self.put_sample(frame, self.index(p, s), fill[s]);
                 }
             }
-        }
-    }
-}
-
-/// An 8-bit grey image (row-major).
-#[derive(Clone, Debug, PartialEq)]
-pub struct Grey {
-    pub w: usize,
-    pub h: usize,
-    pub data: Vec<u8>,
-}
-
-impl Grey {
-    pub fn get(&self, x: usize, y: usize) -> u8 {
-        self.data[y * self.w + x]
-    }
-    /// A copy of a rectangle.
-    pub fn crop(&self, r: Rect) -> Grey {
-        let r = r
-            .clip(self.w as u32, self.h as u32)
-            .unwrap_or(Rect::new(0, 0, 1, 1));
-        let mut data = Vec::with_capacity(r.area() as usize);
-        for y in r.y as usize..r.bottom() as usize {
-            data.extend_from_slice(
-                &self.data[y * self.w + r.x as usize..y * self.w + r.right() as usize],
-            );
-        }
-        Grey {
-            w: r.w as usize,
-            h: r.h as usize,
-            data,
         }
     }
 }

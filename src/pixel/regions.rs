@@ -17,7 +17,7 @@
 //! [`matching_rects`] applies the rules in order: a CTP script keeps CTP's "first matching signature
 //! only" rule, deid rules all apply (as in deid), user rules always apply when their condition holds.
 
-use super::Rect;
+use super::{Rect, UserRegion};
 use dicom_core::dictionary::DataDictionary;
 use dicom_dictionary_std::StandardDataDictionary;
 use regex::Regex;
@@ -456,23 +456,6 @@ pub fn matching_rects(
 /// - `rows` / `columns`: equal to Rows (0028,0010) / Columns (0028,0011).
 ///
 /// An absent element fails its condition.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct UserRegion {
-    pub x: u32,
-    pub y: u32,
-    pub w: u32,
-    pub h: u32,
-    #[serde(default)]
-    pub modality: Option<String>,
-    #[serde(default)]
-    pub manufacturer: Option<String>,
-    #[serde(default)]
-    pub rows: Option<u32>,
-    #[serde(default)]
-    pub columns: Option<u32>,
-}
-
 impl UserRegion {
     pub fn to_rule(&self) -> RegionRule {
         let mut all = Vec::new();

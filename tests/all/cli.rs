@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn bin() -> Command {
+    // pixel cleaning is on by default: the CLI needs the OCR models
+    crate::pixels::ensure_models();
     Command::new(env!("CARGO_BIN_EXE_dicom-deid"))
 }
 

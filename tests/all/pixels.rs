@@ -380,7 +380,7 @@ fn region_rules_mask_every_frame_without_ocr() {
 
 // ---- the real models on real files ----
 
-fn ensure_models() -> std::path::PathBuf {
+pub fn ensure_models() -> std::path::PathBuf {
     static ONCE: Once = Once::new();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     ONCE.call_once(|| {

@@ -140,10 +140,10 @@ export function verifyOutputs(path, compareDir) {
 }
 
 /** Runs the native CLI on `input` with `key` into a new folder; null when the CLI is not built. */
-export function runCli(key, input) {
+export function runCli(key, input, pixels = 'none') {
   if (!existsSync(CLI)) return null;
   const out = tempDir('dicom-deid-cli-');
-  const r = spawnSync(CLI, ['--key', key, '--jobs', '1', '--out', out, input], { encoding: 'utf8' });
+  const r = spawnSync(CLI, ['--key', key, '--jobs', '1', '--pixels', pixels, '--out', out, input], { encoding: 'utf8' });
   if (r.status !== 0 && r.status !== 1) throw new Error(`dicom-deid CLI failed: ${r.stderr}`);
   return out;
 }

@@ -32,7 +32,7 @@ after(async () => {
   await server?.stop();
 });
 
-async function openPage(context, path = '') {
+async function openPage(context, path = '', pixels = 'none') {
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(e.message));
@@ -41,6 +41,8 @@ async function openPage(context, path = '') {
   });
   await page.goto(server.url + path);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30_000 });
+  // the header tests run without burned-in text cleaning (its own test below); the CLI likewise
+  if (pixels) await page.selectOption('[data-testid="pixel-policy"]', pixels);
   return { page, errors };
 }
 
@@ -346,5 +348,48 @@ test('settings: invalid configuration JSON is explained; the engine rejects unkn
   // the two date options exclude each other
   await page.check('input[data-option="retain_long_full_dates"]');
   assert.equal(await page.isChecked('input[data-option="retain_long_modified_dates"]'), false);
+  await context.close();
+});
+
+test('burned-in text (default phi-only): the pixel module masks dates in real ultrasound images exactly as the CLI does', { timeout: 300_000 }, async () => {
+  const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 1400 } });
+  await context.addInitScript(() => Object.defineProperty(window, 'showSaveFilePicker', { value: undefined }));
+  const requests = recordRequests(context);
+  const { page, errors } = await openPage(context, '', null);
+  assert.equal(await page.inputValue('[data-testid="pixel-policy"]'), 'phi-only', 'pixel cleaning is on by default');
+  const dir = tempDir('dicom-deid-px-');
+  const src = join(ROOT, '.cache', 'corpus', 'pydicom-data-1.0.0', 'OBXXXX1A.dcm');
+  writeFileSync(join(dir, 'ob.dcm'), readFileSync(src));
+  writeFileSync(join(dir, 'palette.dcm'), readFileSync(join(CORPUS, 'examples_palette.dcm')));
+  const key = await page.inputValue('#key');
+  await page.setInputFiles('[data-testid="file-input"]', [join(dir, 'ob.dcm'), join(dir, 'palette.dcm')]);
+  await page.waitForSelector('[data-testid="progress"][data-state="done"]', { timeout: 240_000 });
+  const list = await rows(page);
+  assert.deepEqual(list.map((r) => r.status), ['written', 'written'], JSON.stringify(list));
+  const report = JSON.parse(readFileSync(await download(page, 'download-report'), 'utf8'));
+  for (const f of report.files) {
+    const masked = f.pixel.boxes.filter((b) => b.masked);
+    assert.ok(masked.length >= 3, `${f.input}: ${masked.length} boxes masked`);
+    assert.ok(f.pixel.boxes.some((b) => !b.masked), `${f.input}: labels are left`);
+  }
+  const zipPath = await download(page, 'download-zip');
+  const cliOut = runCli(key, dir, 'phi-only');
+  const checked = verifyOutputs(zipPath, cliOut);
+  assert.equal(checked.files.length, 2);
+  for (const f of checked.files) {
+    assert.ok(f.ok, `${f.name}: ${f.error}`);
+    if (cliOut) assert.equal(f.same_as_cli, true, `${f.name}: the browser's masks differ from the CLI's`);
+  }
+  // the preview shows the boxes
+  await page.locator('[data-testid="file-row"]', { hasText: 'ob.dcm' }).getByRole('button', { name: /Preview/ }).click();
+  await page.waitForFunction(() => /Burned-in text/.test(document.getElementById('preview-pixels').textContent), null, { timeout: 30_000 });
+  await page.screenshot({ path: join(ensureDir(SCREENSHOTS), 'pixels-preview.png'), fullPage: true });
+  // only the page's own files were fetched (the pixel module and the models included)
+  for (const r of requests) {
+    assert.equal(new URL(r.url).origin, server.url.replace(/\/$/, ''), `request to another origin: ${r.url}`);
+    assert.equal(r.method, 'GET', `${r.method} ${r.url}`);
+  }
+  assert.ok(requests.some((r) => r.url.endsWith('/pkg/pixel/models/det.onnx')), 'the model came from the page origin');
+  assert.deepEqual(errors, []);
   await context.close();
 });

@@ -1,0 +1,536 @@
+//! The pixel engine proper: region rules on the header, text finding per frame, decisions, masking.
+
+use super::image::{self, ImageError, ImageInfo, Palette};
+use super::regions;
+use super::*;
+use crate::dicom::{self as dcm, find, tag, Element, Tag};
+use crate::text::{Cleaner, DenyList};
+use std::collections::HashMap;
+
+const SEQUENCE_OF_US_REGIONS: Tag = tag(0x0018, 0x6011);
+
+/// Region rules that apply to a data set (evaluated on the original header).
+pub fn region_rects(
+    cfg: &PixelConfig,
+    ds: &[Element<'_>],
+    big_endian: bool,
+) -> Vec<(Rect, String)> {
+    let Ok(Some(info)) = ImageInfo::from_dataset(ds, big_endian) else {
+        return Vec::new();
+    };
+    let get = |t: u32| -> Option<String> {
+        if let Some(e) = find(ds, t) {
+            return Some(element_text(e, big_endian));
+        }
+        // the region bounds of the ultrasound regions, every item in order (deid's keepcoordinates)
+        if matches!(t, 0x0018_6018 | 0x0018_601A | 0x0018_601C | 0x0018_601E) {
+            if let Some(Element {
+                value: dcm::Value::Sequence { items, .. },
+                ..
+            }) = find(ds, SEQUENCE_OF_US_REGIONS)
+            {
+                let v: Vec<String> = items
+                    .iter()
+                    .filter_map(|i| find(&i.elements, t).map(|e| element_text(e, big_endian)))
+                    .collect();
+                return (!v.is_empty()).then(|| v.join("\\"));
+            }
+        }
+        None
+    };
+    let mut out = regions::matching_rects(&cfg.rules, &get, info.cols, info.rows);
+    if cfg.us_outside {
+        out.extend(
+            outside_us_regions(ds, big_endian, info.cols, info.rows)
+                .into_iter()
+                .map(|r| (r, "outside-ultrasound-region".to_string())),
+        );
+    }
+    out
+}
+
+/// An element's value as text for region rule conditions: numbers of binary VRs in decimal, strings
+/// trimmed, a sequence as the empty string (present).
+fn element_text(e: &Element<'_>, big_endian: bool) -> String {
+    let Some(b) = e.bytes() else {
+        return String::new();
+    };
+    let n2 = |c: &[u8]| {
+        if big_endian {
+            u16::from_be_bytes([c[0], c[1]])
+        } else {
+            u16::from_le_bytes([c[0], c[1]])
+        }
+    };
+    let n4 = |c: &[u8]| {
+        if big_endian {
+            u32::from_be_bytes([c[0], c[1], c[2], c[3]])
+        } else {
+            u32::from_le_bytes([c[0], c[1], c[2], c[3]])
+        }
+    };
+    let vals: Vec<String> = match e.vr {
+        dcm::Vr::US => b.chunks_exact(2).map(|c| n2(c).to_string()).collect(),
+        dcm::Vr::SS => b
+            .chunks_exact(2)
+            .map(|c| (n2(c) as i16).to_string())
+            .collect(),
+        dcm::Vr::UL => b.chunks_exact(4).map(|c| n4(c).to_string()).collect(),
+        dcm::Vr::SL => b
+            .chunks_exact(4)
+            .map(|c| (n4(c) as i32).to_string())
+            .collect(),
+        _ => {
+            return String::from_utf8_lossy(dcm::trim_str_bytes(b))
+                .trim()
+                .to_string()
+        }
+    };
+    vals.join("\\")
+}
+
+/// Rectangles covering everything outside the Sequence of Ultrasound Regions (nothing if absent).
+fn outside_us_regions(ds: &[Element<'_>], big_endian: bool, cols: u32, rows: u32) -> Vec<Rect> {
+    let Some(Element {
+        value: dcm::Value::Sequence { items, .. },
+        ..
+    }) = find(ds, SEQUENCE_OF_US_REGIONS)
+    else {
+        return Vec::new();
+    };
+    let ul = |els: &[Element<'_>], e: u16| -> Option<u32> {
+        let b = find(els, tag(0x0018, e))?.bytes()?;
+        let a: [u8; 4] = b.get(..4)?.try_into().ok()?;
+        Some(if big_endian {
+            u32::from_be_bytes(a)
+        } else {
+            u32::from_le_bytes(a)
+        })
+    };
+    let keep: Vec<Rect> = items
+        .iter()
+        .filter_map(|i| {
+            let (x0, y0, x1, y1) = (
+                ul(&i.elements, 0x6018)?,
+                ul(&i.elements, 0x601A)?,
+                ul(&i.elements, 0x601C)?,
+                ul(&i.elements, 0x601E)?,
+            );
+            (x1 >= x0 && y1 >= y0).then(|| Rect::new(x0, y0, x1 - x0 + 1, y1 - y0 + 1))
+        })
+        .collect();
+    if keep.is_empty() {
+        return Vec::new();
+    }
+    // per row, the complement of the kept intervals
+    let mut out = Vec::new();
+    for y in 0..rows {
+        let mut iv: Vec<(u32, u32)> = keep
+            .iter()
+            .filter(|r| r.y <= y && y < r.bottom())
+            .map(|r| (r.x.min(cols), r.right().min(cols)))
+            .collect();
+        iv.sort();
+        let mut x = 0;
+        for (a, b) in iv {
+            if a > x {
+                out.push(Rect::new(x, y, a - x, 1));
+            }
+            x = x.max(b);
+        }
+        if x < cols {
+            out.push(Rect::new(x, y, cols - x, 1));
+        }
+    }
+    out
+}
+
+/// Labels that `all-text` leaves: orientation letters, units, measurements, common settings.
+fn is_label(text: &str, extra: &[String]) -> bool {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(
+            r"(?i)^(?:[LRAPHFSI]|[LRAPHFSI]{2}|\d+(?:[.,]\d+)?\s*(?:%|cm|mm|m|s|ms|hz|khz|mhz|db|cm/s|m/s|bpm|fps|deg|°)?|(?:gain|dr|fr|tis|tib|mi|ch|pwr|frq|freq|depth|zoom|dyn|map|ps|res|gen|pen|wl|ww|wc|kv|kvp|ma|mas|slice|thk|fov|tr|te|ti)\s*[:=]?\s*-?\d*(?:[.,]\d+)?\s*(?:%|cm|mm|s|ms|hz|khz|mhz|db)?)$",
+        )
+        .expect("valid label pattern")
+    });
+    let t = text.trim();
+    t.is_empty()
+        || extra.iter().any(|a| a.eq_ignore_ascii_case(t))
+        || t.split_whitespace().all(|w| re.is_match(w))
+        || re.is_match(t)
+}
+
+/// The other common OCR confusion: digits inside words ("N0V", "5ep", "0ct") read as the letters they
+/// resemble, in tokens of at least two letters and one digit. Byte offsets are kept.
+pub fn letters_ocr(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for tok in text.split_inclusive(|c: char| !c.is_alphanumeric()) {
+        let letters = tok.chars().filter(|c| c.is_alphabetic()).count();
+        let digits = tok.chars().filter(|c| c.is_ascii_digit()).count();
+        if letters >= 2 && digits == 1 {
+            out.extend(tok.chars().map(|c| match c {
+                '0' => 'O',
+                '5' => 'S',
+                '1' => 'l',
+                '8' => 'B',
+                '6' => 'G',
+                _ => c,
+            }));
+        } else {
+            out.push_str(tok);
+        }
+    }
+    out
+}
+
+/// Dates as OCR reads them: run together with other text, no word boundaries needed.
+fn loose_dates(t: &str) -> Vec<std::ops::Range<usize>> {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| {
+        regex::Regex::new(r"(?:19|20)[0-9]{2}[-/.][0-9]{1,2}[-/.][0-9]{1,2}|[0-9]{1,2}[-/.][0-9]{1,2}[-/.](?:19|20)?[0-9]{2}|[0-9]{1,2}[-/. ]?(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?[-/. ]?(?:19|20)?[0-9]{2}|(?i:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.? ?[0-9]{1,2},? (?:19|20)[0-9]{2}").unwrap()
+    });
+    re.find_iter(t).map(|m| m.range()).collect()
+}
+
+/// Reads OCR text as the deny-list expects: letters O/I/l next to digits become 0/1.
+pub fn normalise_ocr(text: &str) -> String {
+    let c: Vec<char> = text.chars().collect();
+    let digitish = |i: usize| c.get(i).is_some_and(|ch| ch.is_ascii_digit());
+    c.iter()
+        .enumerate()
+        .map(|(i, &ch)| match ch {
+            'O' | 'o' if (i > 0 && digitish(i - 1)) || digitish(i + 1) => '0',
+            'I' | 'l' | '|' if (i > 0 && digitish(i - 1)) || digitish(i + 1) => '1',
+            _ => ch,
+        })
+        .collect()
+}
+
+/// The decision for one text line: `Some((reason, byte ranges of the text to mask))`; an empty list of
+/// ranges means the whole box.
+pub fn decide(
+    policy: Policy,
+    text: &str,
+    cleaner: &Cleaner,
+    deny: &DenyList,
+    allow: &[String],
+) -> Option<(&'static str, Vec<std::ops::Range<usize>>)> {
+    let alnum = text.chars().filter(|c| c.is_alphanumeric()).count();
+    match policy {
+        Policy::None => None,
+        Policy::AllText => {
+            if is_label(text, allow) {
+                None
+            } else {
+                Some(("text", Vec::new()))
+            }
+        }
+        Policy::PhiOnly => {
+            if alnum == 0 {
+                // something text-like the recogniser could not read: it may be a name
+                return Some(("unreadable", Vec::new()));
+            }
+            // OCR confuses O/0 and I/1 next to digits; the replacements keep byte offsets
+            let n = normalise_ocr(text);
+            let l = letters_ocr(text);
+            let mut ranges = cleaner.find_phi(text, deny);
+            if n != text {
+                ranges.extend(cleaner.find_phi(&n, deny));
+            }
+            if l != text {
+                ranges.extend(cleaner.find_phi(&l, deny));
+                ranges.extend(loose_dates(&l));
+            }
+            ranges.extend(loose_dates(&n));
+            ranges.extend(times(&n));
+            if !ranges.is_empty() {
+                return Some(("phi", grow_to_words(text, &ranges, allow)));
+            }
+            // identifying words or identifiers run together or split by OCR
+            if deny.squeezed_hit(&n) {
+                return Some(("phi", Vec::new()));
+            }
+            None
+        }
+    }
+}
+
+/// Widens identifying ranges to whole words, and to the neighbouring words of the line that are not
+/// labels ("WESTBROOK RADIOLOGY": a hit on the first word takes the second; "DR 60" beside a date
+/// stays).
+fn grow_to_words(
+    text: &str,
+    ranges: &[std::ops::Range<usize>],
+    allow: &[String],
+) -> Vec<std::ops::Range<usize>> {
+    let words: Vec<std::ops::Range<usize>> = {
+        let mut v = Vec::new();
+        let mut start = None;
+        for (i, c) in text.char_indices() {
+            match (c.is_whitespace(), start) {
+                (false, None) => start = Some(i),
+                (true, Some(s)) => {
+                    v.push(s..i);
+                    start = None;
+                }
+                _ => {}
+            }
+        }
+        if let Some(s) = start {
+            v.push(s..text.len());
+        }
+        v
+    };
+    let mut hit: Vec<bool> = words
+        .iter()
+        .map(|w| ranges.iter().any(|r| r.start < w.end && w.start < r.end))
+        .collect();
+    let label: Vec<bool> = words
+        .iter()
+        .map(|w| is_label(&text[w.clone()], allow))
+        .collect();
+    loop {
+        let mut changed = false;
+        for i in 0..words.len() {
+            if !hit[i]
+                && !label[i]
+                && ((i > 0 && hit[i - 1]) || (i + 1 < words.len() && hit[i + 1]))
+            {
+                hit[i] = true;
+                changed = true;
+            }
+        }
+        if !changed {
+            break;
+        }
+    }
+    let mut out: Vec<std::ops::Range<usize>> = words
+        .iter()
+        .zip(&hit)
+        .filter(|(_, h)| **h)
+        .map(|(w, _)| w.clone())
+        .collect();
+    // ranges that fall outside words (none in practice) are kept as they are
+    out.extend(
+        ranges
+            .iter()
+            .filter(|r| !words.iter().any(|w| r.start < w.end && w.start < r.end))
+            .cloned(),
+    );
+    out
+}
+
+/// Clock times (hh:mm, hh:mm:ss, hh.mm.ss) in text read from pixels.
+fn times(t: &str) -> Vec<std::ops::Range<usize>> {
+    use std::sync::OnceLock;
+    static RE: OnceLock<regex::Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| regex::Regex::new(r"(?:^|[^0-9.])((?:[01]?[0-9]|2[0-3])(?: ?: ?[0-5][0-9](?: ?: ?[0-5][0-9])?|\.[0-5][0-9]\.[0-5][0-9]))(?:$|[^0-9])").unwrap());
+    re.captures_iter(t)
+        .filter_map(|c| c.get(1))
+        .map(|m| m.range())
+        .collect()
+}
+
+/// What to scan: the grey view of one frame and its identity, for reuse across frames.
+fn frame_key(g: &Grey) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    g.data.hash(&mut h);
+    h.finish()
+}
+
+/// Cleans the pixel data of a data set in place. `regions` come from [`region_rects`] (on the original
+/// header). Returns the report and the transfer syntax to write.
+#[allow(clippy::too_many_arguments)]
+pub fn clean(
+    ds: &mut Vec<Element<'_>>,
+    ts_uid: &str,
+    big_endian: bool,
+    cfg: &PixelConfig,
+    finder: Option<&dyn TextFinder>,
+    regions: &[(Rect, String)],
+    cleaner: &Cleaner,
+    deny: &DenyList,
+) -> Result<Option<(PixelReport, String)>, PixelError> {
+    let info = match ImageInfo::from_dataset(ds, big_endian) {
+        Ok(Some(i)) => i,
+        Ok(None) => return Ok(None),
+        Err(e) => return undecodable(cfg, e),
+    };
+    if cfg.policy != Policy::None && finder.is_none() {
+        return Err(PixelError::NoModels);
+    }
+    let Some(pixel) = find(ds, dcm::PIXEL_DATA) else {
+        return Ok(None);
+    };
+    let mut frames = match image::frames(pixel, &info, ts_uid) {
+        Ok(f) => f,
+        Err(e) => return undecodable(cfg, e),
+    };
+    let palette = if info.photometric == "PALETTE COLOR" {
+        Palette::from_dataset(ds, big_endian)
+    } else {
+        None
+    };
+    let mut report = PixelReport {
+        policy: cfg.policy.as_str(),
+        frames: info.frames,
+        ..Default::default()
+    };
+    for (r, label) in regions {
+        report.boxes.push(BoxRecord {
+            frame: None,
+            x: r.x,
+            y: r.y,
+            w: r.w,
+            h: r.h,
+            reason: format!("region:{label}"),
+            masked: true,
+        });
+    }
+    if regions.iter().any(|(l, _)| l.w > 0)
+        && regions
+            .iter()
+            .all(|(_, l)| l == "outside-ultrasound-region")
+    {
+        // the per-row complement is many boxes; report it once
+        let n = report.boxes.len();
+        report
+            .boxes
+            .retain(|b| b.reason != "region:outside-ultrasound-region");
+        if n != report.boxes.len() {
+            report.boxes.push(BoxRecord {
+                frame: None,
+                x: 0,
+                y: 0,
+                w: info.cols,
+                h: info.rows,
+                reason: "outside-ultrasound-region".into(),
+                masked: true,
+            });
+        }
+    }
+    // per frame: text boxes to mask
+    let mut per_frame: Vec<Vec<Rect>> = vec![Vec::new(); info.frames as usize];
+    if let (Some(finder), true) = (finder, cfg.policy != Policy::None) {
+        type Found = Vec<(Rect, Option<&'static str>, Vec<Rect>)>;
+        let mut seen: HashMap<u64, Found> = HashMap::new();
+        let mut read_cache: HashMap<(Rect, u64), (Option<&'static str>, Vec<Rect>)> =
+            HashMap::new();
+        for f in 0..info.frames {
+            let layout = frames.layout(&info);
+            let g = layout.grey(frames.frame(&info, f), palette.as_ref());
+            let key = frame_key(&g);
+            let found = match seen.get(&key) {
+                Some(v) => v.clone(),
+                None => {
+                    report.frames_detected += 1;
+                    let boxes = finder.detect(&g).map_err(PixelError::Ocr)?;
+                    let mut v = Vec::with_capacity(boxes.len());
+                    for b in boxes {
+                        let ck = frame_key(&g.crop(b));
+                        let (d, parts) = match read_cache.get(&(b, ck)) {
+                            Some(d) => d.clone(),
+                            None => {
+                                let reading = finder.read(&g, b).map_err(PixelError::Ocr)?;
+                                let d =
+                                    decide(cfg.policy, &reading.text, cleaner, deny, &cfg.allow);
+                                // mask the identifying part of a line (labels beside it stay), with a
+                                // margin of half the line height for the characters' edges
+                                let covered: usize = d
+                                    .as_ref()
+                                    .map(|(_, r)| r.iter().map(|r| r.len()).sum())
+                                    .unwrap_or(0);
+                                let parts = match &d {
+                                    // most of the line: the whole box
+                                    Some((_, ranges))
+                                        if !ranges.is_empty()
+                                            && covered * 10 < reading.text.len() * 6 =>
+                                    {
+                                        ranges.iter().map(|r| reading.sub_rect(b, r, b.h)).collect()
+                                    }
+                                    Some(_) => vec![b],
+                                    None => Vec::new(),
+                                };
+                                let v = (d.map(|x| x.0), parts);
+                                read_cache.insert((b, ck), v.clone());
+                                v
+                            }
+                        };
+                        v.push((b, d, parts));
+                    }
+                    seen.insert(key, v.clone());
+                    v
+                }
+            };
+            for (b, d, parts) in found {
+                if d.is_none() {
+                    report.boxes.push(BoxRecord {
+                        frame: Some(f),
+                        x: b.x,
+                        y: b.y,
+                        w: b.w,
+                        h: b.h,
+                        reason: "kept".into(),
+                        masked: false,
+                    });
+                }
+                for p in parts {
+                    let padded = boxes::pad(p, 3, info.cols, info.rows);
+                    report.boxes.push(BoxRecord {
+                        frame: Some(f),
+                        x: padded.x,
+                        y: padded.y,
+                        w: padded.w,
+                        h: padded.h,
+                        reason: d.unwrap_or("kept").to_string(),
+                        masked: true,
+                    });
+                    per_frame[f as usize].push(padded);
+                }
+            }
+        }
+    }
+    let any = !regions.is_empty() || per_frame.iter().any(|v| !v.is_empty());
+    if !any {
+        return Ok(Some((report, ts_uid.to_string())));
+    }
+    for f in 0..info.frames {
+        let rects: Vec<Rect> = regions
+            .iter()
+            .map(|(r, _)| *r)
+            .chain(per_frame[f as usize].iter().copied())
+            .collect();
+        if !rects.is_empty() {
+            frames.mask_frame(&info, f, &rects, palette.as_ref());
+        }
+    }
+    report.masked = true;
+    let out_ts = image::write_back(ds, &info, frames, ts_uid);
+    if out_ts != ts_uid {
+        report.transfer_syntax_out = Some(out_ts.clone());
+    }
+    Ok(Some((report, out_ts)))
+}
+
+fn undecodable(
+    cfg: &PixelConfig,
+    e: ImageError,
+) -> Result<Option<(PixelReport, String)>, PixelError> {
+    match cfg.undecodable {
+        Undecodable::Fail => Err(PixelError::Image(e.to_string())),
+        Undecodable::Pass => Ok(Some((
+            PixelReport {
+                policy: cfg.policy.as_str(),
+                warning: Some(format!(
+                    "{e}; pixels passed unchanged on request (not cleaned)"
+                )),
+                ..Default::default()
+            },
+            String::new(),
+        ))),
+    }
+}
