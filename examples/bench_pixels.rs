@@ -15,7 +15,9 @@ fn median(mut v: Vec<f64>) -> f64 {
 fn frame_of(path: &std::path::Path, size: usize) -> Grey {
     let bytes = std::fs::read(path).unwrap();
     let o = dicom_deid::dicom::parse(&bytes).unwrap();
-    let info = ImageInfo::from_dataset(&o.dataset, o.transfer_syntax.big_endian).unwrap().unwrap();
+    let info = ImageInfo::from_dataset(&o.dataset, o.transfer_syntax.big_endian)
+        .unwrap()
+        .unwrap();
     let px = dicom_deid::dicom::find(&o.dataset, dicom_deid::dicom::PIXEL_DATA).unwrap();
     let f = frames(px, &info, &o.transfer_syntax.uid).unwrap();
     let g = f.layout(&info).grey(f.frame(&info, 0), None);
@@ -25,21 +27,44 @@ fn frame_of(path: &std::path::Path, size: usize) -> Grey {
             data[y * size + x] = g.get(x * g.w / size, y * g.h / size);
         }
     }
-    Grey { w: size, h: size, data }
+    Grey {
+        w: size,
+        h: size,
+        data,
+    }
 }
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let models = std::path::PathBuf::from(&args[1]);
     let corpus = std::path::PathBuf::from(&args[2]);
-    let runs: usize = std::env::var("BENCH_RUNS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let runs: usize = std::env::var("BENCH_RUNS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
     let det = std::fs::read(models.join("det.onnx")).unwrap();
     let rec = std::fs::read(models.join("rec.onnx")).unwrap();
     let t = Instant::now();
     let ocr = dicom_deid::ocr::Ocr::from_bytes(&det, &rec, None).unwrap();
-    println!("models loaded in {:.0} ms (det {} B, rec {} B)", t.elapsed().as_secs_f64() * 1e3, det.len(), rec.len());
-    let sources = [("ultrasound (OBXXXX1A)", corpus.join("pydicom-data-1.0.0/OBXXXX1A.dcm")), ("CT (CT_small)", corpus.join("pydicom-3.0.2/test_files/CT_small.dcm"))];
-    println!("| frame | size | detection ms (median of {runs}) | lines | recognition ms per line |");
+    println!(
+        "models loaded in {:.0} ms (det {} B, rec {} B)",
+        t.elapsed().as_secs_f64() * 1e3,
+        det.len(),
+        rec.len()
+    );
+    let sources = [
+        (
+            "ultrasound (OBXXXX1A)",
+            corpus.join("pydicom-data-1.0.0/OBXXXX1A.dcm"),
+        ),
+        (
+            "CT (CT_small)",
+            corpus.join("pydicom-3.0.2/test_files/CT_small.dcm"),
+        ),
+    ];
+    println!(
+        "| frame | size | detection ms (median of {runs}) | lines | recognition ms per line |"
+    );
     println!("|---|---|---|---|---|");
     for (name, p) in &sources {
         for size in [512usize, 1024] {
@@ -59,19 +84,42 @@ fn main() {
             for b in &boxes {
                 ocr.read(&g, *b).unwrap();
             }
-            let per_line = if boxes.is_empty() { 0.0 } else { t.elapsed().as_secs_f64() * 1e3 / boxes.len() as f64 };
-            println!("| {name} | {size}² | {:.1} | {} | {:.1} |", median(times), boxes.len(), per_line);
+            let per_line = if boxes.is_empty() {
+                0.0
+            } else {
+                t.elapsed().as_secs_f64() * 1e3 / boxes.len() as f64
+            };
+            println!(
+                "| {name} | {size}² | {:.1} | {} | {:.1} |",
+                median(times),
+                boxes.len(),
+                per_line
+            );
         }
     }
     // a 100-frame cine: the ultrasound frame with its banner, the image area changing every frame
     let base = std::fs::read(corpus.join("pydicom-data-1.0.0/OBXXXX1A.dcm")).unwrap();
     let cine = make_cine(&base, 100);
-    let eng = dicom_deid::Engine::new(dicom_deid::Config::default(), dicom_deid::Key::new(b"bench")).unwrap().with_text_finder(std::sync::Arc::new(ocr));
+    let eng = dicom_deid::Engine::new(
+        dicom_deid::Config::default(),
+        dicom_deid::Key::new(b"bench"),
+    )
+    .unwrap()
+    .with_text_finder(std::sync::Arc::new(ocr));
     // whole files, the same ones the wasm benchmark processes (written to OUT when given)
     let files: Vec<(String, Vec<u8>)> = vec![
-        ("us-512.dcm".into(), grey_file(&frame_of(&sources[0].1, 512))),
-        ("us-1024.dcm".into(), grey_file(&frame_of(&sources[0].1, 1024))),
-        ("ct-512.dcm".into(), grey_file(&frame_of(&sources[1].1, 512))),
+        (
+            "us-512.dcm".into(),
+            grey_file(&frame_of(&sources[0].1, 512)),
+        ),
+        (
+            "us-1024.dcm".into(),
+            grey_file(&frame_of(&sources[0].1, 1024)),
+        ),
+        (
+            "ct-512.dcm".into(),
+            grey_file(&frame_of(&sources[1].1, 512)),
+        ),
         ("cine-100.dcm".into(), cine),
     ];
     if let Some(out) = args.get(3) {
@@ -88,7 +136,12 @@ fn main() {
         let out = eng.process(b, n).unwrap();
         let ms = t.elapsed().as_secs_f64() * 1e3;
         let px = out.report.pixel.unwrap();
-        println!("| {n} | {ms:.0} | {} of {} | {} |", px.frames_detected, px.frames, px.boxes.iter().filter(|b| b.masked).count());
+        println!(
+            "| {n} | {ms:.0} | {} of {} | {} |",
+            px.frames_detected,
+            px.frames,
+            px.boxes.iter().filter(|b| b.masked).count()
+        );
     }
 }
 
@@ -111,7 +164,11 @@ fn grey_file(g: &Grey) -> Vec<u8> {
         Element::new_bytes(t(0x0028, 0x0101), Vr::US, us(8)),
         Element::new_bytes(t(0x0028, 0x0102), Vr::US, us(7)),
         Element::new_bytes(t(0x0028, 0x0103), Vr::US, us(0)),
-        Element { tag: dicom::PIXEL_DATA, vr: Vr::OB, value: Value::Bytes(g.data.clone().into()) },
+        Element {
+            tag: dicom::PIXEL_DATA,
+            vr: Vr::OB,
+            value: Value::Bytes(g.data.clone().into()),
+        },
     ];
     ds.sort_by_key(|e| e.tag);
     let meta = vec![
@@ -120,7 +177,13 @@ fn grey_file(g: &Grey) -> Vec<u8> {
         Element::new_str(t(0x0002, 0x0003), Vr::UI, &format!("1.2.3.4.{}", g.w)),
         Element::new_str(t(0x0002, 0x0010), Vr::UI, TransferSyntax::EXPLICIT_LE),
     ];
-    let o = FileObject { meta, dataset: ds, transfer_syntax: TransferSyntax::from_uid(TransferSyntax::EXPLICIT_LE), framing: dicom::Framing::Part10, vr_mismatch: false };
+    let o = FileObject {
+        meta,
+        dataset: ds,
+        transfer_syntax: TransferSyntax::from_uid(TransferSyntax::EXPLICIT_LE),
+        framing: dicom::Framing::Part10,
+        vr_mismatch: false,
+    };
     dicom::write(&o).unwrap()
 }
 
@@ -129,7 +192,11 @@ fn make_cine(base: &[u8], n: usize) -> Vec<u8> {
     use dicom_deid::dicom::{self, Element, Value, Vr};
     let mut o = dicom::parse(base).unwrap();
     let info = ImageInfo::from_dataset(&o.dataset, false).unwrap().unwrap();
-    let px = dicom::find(&o.dataset, dicom::PIXEL_DATA).unwrap().bytes().unwrap().to_vec();
+    let px = dicom::find(&o.dataset, dicom::PIXEL_DATA)
+        .unwrap()
+        .bytes()
+        .unwrap()
+        .to_vec();
     let fl = info.frame_len();
     let mut all = Vec::with_capacity(fl * n);
     for f in 0..n {
@@ -140,7 +207,17 @@ fn make_cine(base: &[u8], n: usize) -> Vec<u8> {
         }
         all.extend_from_slice(&fr);
     }
-    dicom::put(&mut o.dataset, Element::new_str(dicom::tag(0x0028, 0x0008), Vr::IS, &n.to_string()));
-    dicom::put(&mut o.dataset, Element { tag: dicom::PIXEL_DATA, vr: Vr::OB, value: Value::Bytes(all.into()) });
+    dicom::put(
+        &mut o.dataset,
+        Element::new_str(dicom::tag(0x0028, 0x0008), Vr::IS, &n.to_string()),
+    );
+    dicom::put(
+        &mut o.dataset,
+        Element {
+            tag: dicom::PIXEL_DATA,
+            vr: Vr::OB,
+            value: Value::Bytes(all.into()),
+        },
+    );
     dicom::write(&o).unwrap()
 }

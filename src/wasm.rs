@@ -87,9 +87,11 @@ impl Deidentifier {
     /// Throws `{kind: "config" | "key", message}`.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "object | string | undefined | null")] config: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "object | string | undefined | null")]
+        config: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] key: JsValue,
-        #[wasm_bindgen(js_name = subjectCsv, unchecked_param_type = "string | null")] subject_csv: Option<JsValue>,
+        #[wasm_bindgen(js_name = subjectCsv, unchecked_param_type = "string | null")]
+        subject_csv: Option<JsValue>,
     ) -> Result<Deidentifier, JsValue> {
         console_error_panic_hook::set_once();
         let config = config_from_js(&config)?;
@@ -99,10 +101,16 @@ impl Deidentifier {
         };
         let mut engine = Engine::new(config, key).map_err(|e| deid_error(&e))?;
         if let Some(csv) = subject_csv {
-            let text = csv.as_string().ok_or_else(|| error("config", "subjectCsv must be a string of CSV text"))?;
-            engine = engine.with_subject_map(SubjectMap::from_csv(&text).map_err(|e| error("config", e))?);
+            let text = csv
+                .as_string()
+                .ok_or_else(|| error("config", "subjectCsv must be a string of CSV text"))?;
+            engine = engine
+                .with_subject_map(SubjectMap::from_csv(&text).map_err(|e| error("config", e))?);
         }
-        Ok(Deidentifier { engine, mappings: false })
+        Ok(Deidentifier {
+            engine,
+            mappings: false,
+        })
     }
 
     /// De-identifies one file. Never throws for a bad file: `bytes` is undefined and the report says
@@ -122,10 +130,14 @@ impl Deidentifier {
         let result = Object::new();
         if let (true, Some((uids, patient))) = (self.mappings, maps) {
             set(&result, "uidMap", &to_js(&uids)?)?;
-            set(&result, "patientMap", &match &patient {
-                Some(p) => to_js(p)?,
-                None => JsValue::UNDEFINED,
-            })?;
+            set(
+                &result,
+                "patientMap",
+                &match &patient {
+                    Some(p) => to_js(p)?,
+                    None => JsValue::UNDEFINED,
+                },
+            )?;
         }
         let out = out.map_or(JsValue::UNDEFINED, |b| Uint8Array::from(&b[..]).into());
         set(&result, "bytes", &out)?;
@@ -147,7 +159,10 @@ impl Deidentifier {
     /// throws `{kind: "parse" | "not_dicom", ...}` otherwise. The token holds PHI: never store or log it.
     #[wasm_bindgen(js_name = collectIdentifiers)]
     pub fn collect_identifiers(&self, bytes: &[u8]) -> Result<String, JsValue> {
-        let deny = self.engine.collect_identifiers(bytes).map_err(|e| deid_error(&e))?;
+        let deny = self
+            .engine
+            .collect_identifiers(bytes)
+            .map_err(|e| deid_error(&e))?;
         serde_json::to_string(&deny).map_err(|e| error("internal", e))
     }
 
@@ -156,7 +171,14 @@ impl Deidentifier {
     pub fn add_batch_identifiers(&mut self, token: &str) -> Result<(), JsValue> {
         // the parser's message could quote a word of the token: give only the position
         let deny: DenyList = serde_json::from_str(token).map_err(|e| {
-            error("token", format!("not a token from collectIdentifiers (line {}, column {})", e.line(), e.column()))
+            error(
+                "token",
+                format!(
+                    "not a token from collectIdentifiers (line {}, column {})",
+                    e.line(),
+                    e.column()
+                ),
+            )
         })?;
         self.engine.add_batch_identifiers(&deny);
         Ok(())
@@ -180,11 +202,18 @@ impl Deidentifier {
             static LOADED: std::cell::RefCell<Option<((usize, usize), std::sync::Arc<crate::ocr::Ocr>)>> = const { std::cell::RefCell::new(None) };
         }
         let sizes = (det.len(), rec.len());
-        let cached = LOADED.with(|l| l.borrow().as_ref().filter(|(s, _)| *s == sizes).map(|(_, o)| o.clone()));
+        let cached = LOADED.with(|l| {
+            l.borrow()
+                .as_ref()
+                .filter(|(s, _)| *s == sizes)
+                .map(|(_, o)| o.clone())
+        });
         let ocr = match cached {
             Some(o) => o,
             None => {
-                let o = std::sync::Arc::new(crate::ocr::Ocr::from_bytes(det, rec, None).map_err(|e| error("models", e))?);
+                let o = std::sync::Arc::new(
+                    crate::ocr::Ocr::from_bytes(det, rec, None).map_err(|e| error("models", e))?,
+                );
                 LOADED.with(|l| *l.borrow_mut() = Some((sizes, o.clone())));
                 o
             }
@@ -252,11 +281,14 @@ fn config_from_js(v: &JsValue) -> Result<Config, JsValue> {
 }
 
 fn to_js<T: Serialize + ?Sized>(v: &T) -> Result<JsValue, JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| error("internal", e))
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| error("internal", e))
 }
 
 fn set(o: &Object, k: &str, v: &JsValue) -> Result<(), JsValue> {
-    Reflect::set(o, &JsValue::from_str(k), v).map(drop).map_err(|_| error("internal", "cannot build the result object"))
+    Reflect::set(o, &JsValue::from_str(k), v)
+        .map(drop)
+        .map_err(|_| error("internal", "cannot build the result object"))
 }
 
 fn deid_error(e: &DeidError) -> JsValue {

@@ -244,7 +244,8 @@ fn batch_identifiers_of_one_file_are_removed_from_another() {
 fn subject_mapping_csv_sets_the_subject_id_and_fails_unmapped_files() {
     let old_id = top_str(CT_SMALL, PATIENT_ID).unwrap();
     let csv = format!("patient_id,subject_id,subject_name\n{old_id},SUBJ01,SUBJECT^ONE\n");
-    let d = Deidentifier::new(JsValue::UNDEFINED, "k".into(), Some(csv.into())).unwrap();
+    let mut d = Deidentifier::new(JsValue::UNDEFINED, "k".into(), Some(csv.into())).unwrap();
+    d.load_models(DET, REC).unwrap();
     let out = process(&d, CT_SMALL, "ct.dcm").0.unwrap();
     assert_eq!(top_str(&out, PATIENT_ID).as_deref(), Some("SUBJ01"));
     assert_eq!(top_str(&out, PATIENT_NAME).as_deref(), Some("SUBJECT^ONE"));

@@ -436,8 +436,16 @@ pub fn clean(
                             Some(d) => d.clone(),
                             None => {
                                 let reading = finder.read(&g, b).map_err(PixelError::Ocr)?;
-                                let d =
+                                let mut d =
                                     decide(cfg.policy, &reading.text, cleaner, deny, &cfg.allow);
+                                // what the recogniser cannot read is masked only when it has the shape of a
+                                // line of text (a name is long and flat); blobs of image structure the
+                                // detector fires on (Doppler colour, speckle) stay
+                                if matches!(&d, Some(("unreadable", _)))
+                                    && !(b.w >= 3 * b.h && b.h <= 60)
+                                {
+                                    d = None;
+                                }
                                 // mask the identifying part of a line (labels beside it stay), with a
                                 // margin of half the line height for the characters' edges
                                 let covered: usize = d

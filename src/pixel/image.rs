@@ -10,8 +10,8 @@
 //! ([`rle_encode_frame`]); every other encapsulated syntax is written as Explicit VR Little Endian
 //! (there is no pure-Rust lossless encoder for it here, and a lossy re-encode would add damage).
 
-use super::Rect;
 pub use super::Grey;
+use super::Rect;
 use crate::dicom::{self, find, tag, Element, Tag, Value, Vr};
 use std::borrow::Cow;
 

@@ -138,7 +138,6 @@ pub struct UserRegion {
     pub columns: Option<u32>,
 }
 
-
 /// An 8-bit grey image (row-major).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Grey {
@@ -254,15 +253,21 @@ impl PixelConfig {
     /// without it (the browser's header module) they are only noted, and the page loads the pixel
     /// module, which parses and applies them.
     pub fn validate(input: &PixelInput) -> Result<PixelConfig, String> {
-        let has_rules = !input.regions.is_empty() || input.ctp_script.is_some() || input.deid_recipe.is_some();
+        let has_rules =
+            !input.regions.is_empty() || input.ctp_script.is_some() || input.deid_recipe.is_some();
         #[cfg(feature = "pixel")]
         let rules = {
             let mut rules: Vec<RegionRule> = input.regions.iter().map(|r| r.to_rule()).collect();
             if let Some(s) = &input.ctp_script {
-                rules.extend(regions::parse_ctp_script(s).map_err(|e| format!("pixels.ctp_script: {e}"))?);
+                rules.extend(
+                    regions::parse_ctp_script(s).map_err(|e| format!("pixels.ctp_script: {e}"))?,
+                );
             }
             if let Some(s) = &input.deid_recipe {
-                rules.extend(regions::parse_deid_recipe(s).map_err(|e| format!("pixels.deid_recipe: {e}"))?);
+                rules.extend(
+                    regions::parse_deid_recipe(s)
+                        .map_err(|e| format!("pixels.deid_recipe: {e}"))?,
+                );
             }
             rules
         };
@@ -273,7 +278,11 @@ impl PixelConfig {
             rules,
             has_rules,
             us_outside: input.mask_outside_ultrasound_regions,
-            allow: input.allow_labels.iter().map(|s| s.trim().to_uppercase()).collect(),
+            allow: input
+                .allow_labels
+                .iter()
+                .map(|s| s.trim().to_uppercase())
+                .collect(),
         })
     }
 
@@ -329,10 +338,13 @@ pub enum PixelError {
     NoPixelEngine,
 }
 
-
 /// Without the pixel engine: no region rules apply (see [`PixelConfig::active`]).
 #[cfg(not(feature = "pixel"))]
-pub fn region_rects(_: &PixelConfig, _: &[crate::dicom::Element<'_>], _: bool) -> Vec<(Rect, String)> {
+pub fn region_rects(
+    _: &PixelConfig,
+    _: &[crate::dicom::Element<'_>],
+    _: bool,
+) -> Vec<(Rect, String)> {
     Vec::new()
 }
 

@@ -13,7 +13,12 @@ fn err_of(bytes: &[u8]) -> DeidError {
 
 #[test]
 fn not_dicom_is_a_clear_error() {
-    for junk in [&b""[..], b"hello world, not a DICOM file at all", &[0u8; 4096][..], &[0xFFu8; 300][..]] {
+    for junk in [
+        &b""[..],
+        b"hello world, not a DICOM file at all",
+        &[0u8; 4096][..],
+        &[0xFFu8; 300][..],
+    ] {
         let e = err_of(junk);
         assert_eq!(e.kind(), "not_dicom", "{e}");
         assert!(e.to_string().contains("not a DICOM file"));
@@ -30,7 +35,10 @@ fn regression_truncated_file_at_every_point_fails_closed() {
             Err(_) => n += 1,
             // a cut exactly between two top-level elements leaves a well-formed shorter data set: it is
             // written only with a note that the image has no pixel data
-            Ok(o) => assert!(o.report.notes.iter().any(|x| x.contains("no pixel data")), "truncated at {cut} written without a note"),
+            Ok(o) => assert!(
+                o.report.notes.iter().any(|x| x.contains("no pixel data")),
+                "truncated at {cut} written without a note"
+            ),
         }
     }
     assert!(n > 100);
@@ -43,17 +51,28 @@ fn bad_vr_and_wrong_lengths() {
     let good = part10(&els);
     assert!(engine().process(&good, "g").is_ok());
     // bad VR: overwrite the VR of Study Description
-    let pos = good.windows(4).position(|w| w == [0x08, 0x00, 0x30, 0x10]).unwrap();
+    let pos = good
+        .windows(4)
+        .position(|w| w == [0x08, 0x00, 0x30, 0x10])
+        .unwrap();
     let mut bad = good.clone();
     bad[pos + 4..pos + 6].copy_from_slice(b"Q!");
     let e = err_of(&bad);
-    assert!(matches!(e, DeidError::Parse(CodecError::BadVr { .. })), "{e}");
+    assert!(
+        matches!(e, DeidError::Parse(CodecError::BadVr { .. })),
+        "{e}"
+    );
     assert!(e.to_string().contains("(0008,1030)"));
     // a length larger than the file
     let mut long = good.clone();
     long[pos + 6] = 0xFF;
     long[pos + 7] = 0x7F;
-    assert!(matches!(err_of(&long), DeidError::Parse(CodecError::Truncated { .. } | CodecError::BadVr { .. } | CodecError::Structure { .. })));
+    assert!(matches!(
+        err_of(&long),
+        DeidError::Parse(
+            CodecError::Truncated { .. } | CodecError::BadVr { .. } | CodecError::Structure { .. }
+        )
+    ));
     // DICM but no meta elements
     let mut nometa = vec![0u8; 128];
     nometa.extend_from_slice(b"DICM");
@@ -87,7 +106,10 @@ fn random_corruption_never_panics_and_never_leaks_partial_files() {
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| eng.process(&b, "x")));
         let r = r.expect("no panic on corrupt input");
         if let Ok(o) = r {
-            assert!(dicom_deid::dicom::parse(&o.bytes).is_ok(), "written output parses");
+            assert!(
+                dicom_deid::dicom::parse(&o.bytes).is_ok(),
+                "written output parses"
+            );
         }
     }
 }
@@ -98,14 +120,27 @@ fn deeply_nested_garbage_is_refused_not_overflowed() {
     let mut b = vec![0u8; 128];
     b.extend_from_slice(b"DICM");
     let meta = encode(&[s(0x0002_0010, "UI", "1.2.840.10008.1.2.1")]);
-    b.extend_from_slice(&encode(&[E::Raw(0x0002_0000, "UL", (meta.len() as u32).to_le_bytes().to_vec())]));
+    b.extend_from_slice(&encode(&[E::Raw(
+        0x0002_0000,
+        "UL",
+        (meta.len() as u32).to_le_bytes().to_vec(),
+    )]));
     b.extend_from_slice(&meta);
     for _ in 0..200 {
-        b.extend_from_slice(&[0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        b.extend_from_slice(&[
+            0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
         b.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
     }
     let e = err_of(&b);
-    assert!(matches!(e, DeidError::Parse(CodecError::TooDeep(_)) | DeidError::Parse(CodecError::Truncated { .. })), "{e}");
+    assert!(
+        matches!(
+            e,
+            DeidError::Parse(CodecError::TooDeep(_))
+                | DeidError::Parse(CodecError::Truncated { .. })
+        ),
+        "{e}"
+    );
 }
 
 #[test]

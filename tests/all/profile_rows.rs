@@ -26,9 +26,17 @@ fn rows() -> Vec<CsvRow> {
     rdr.records()
         .map(|r| {
             let r = r.unwrap();
-            let cells: HashMap<String, String> = headers.iter().cloned().zip(r.iter().map(String::from)).collect();
+            let cells: HashMap<String, String> = headers
+                .iter()
+                .cloned()
+                .zip(r.iter().map(String::from))
+                .collect();
             let tag = u32::from_str_radix(&cells["tag_key"], 16).ok();
-            CsvRow { tag, tag_text: cells["tag"].clone(), cells }
+            CsvRow {
+                tag,
+                tag_text: cells["tag"].clone(),
+                cells,
+            }
         })
         .collect()
 }
@@ -106,17 +114,28 @@ fn leak(vr: Vr) -> &'static str {
 const OPTION_SETS: usize = 12;
 
 fn option_set(n: usize) -> (String, Vec<ProfileOption>) {
-    let all_off: Vec<(ProfileOption, bool)> = ProfileOption::ALL.iter().map(|o| (*o, false)).collect();
+    let all_off: Vec<(ProfileOption, bool)> =
+        ProfileOption::ALL.iter().map(|o| (*o, false)).collect();
     let on: Vec<ProfileOption> = match n {
         0 => vec![],
         1 => ProfileOption::ALL
-                .iter()
-                .copied()
-                .filter(|o| !matches!(o, ProfileOption::RetainUids | ProfileOption::RetainInstitutionIdentity | ProfileOption::RetainLongFullDates))
-                .collect(),
+            .iter()
+            .copied()
+            .filter(|o| {
+                !matches!(
+                    o,
+                    ProfileOption::RetainUids
+                        | ProfileOption::RetainInstitutionIdentity
+                        | ProfileOption::RetainLongFullDates
+                )
+            })
+            .collect(),
         k => vec![ProfileOption::ALL[k - 2]],
     };
-    let opts: Vec<String> = all_off.iter().map(|(o, _)| format!("\"{}\": {}", o.column(), on.contains(o))).collect();
+    let opts: Vec<String> = all_off
+        .iter()
+        .map(|(o, _)| format!("\"{}\": {}", o.column(), on.contains(o)))
+        .collect();
     (format!("{{\"options\": {{{}}}}}", opts.join(", ")), on)
 }
 
@@ -149,7 +168,9 @@ fn every_row_of_table_e1_1_under_every_option() {
             }
         }
         let file = part10(&els);
-        let out = eng.process(&file, "rows.dcm").unwrap_or_else(|e| panic!("option set {n}: {e}"));
+        let out = eng
+            .process(&file, "rows.dcm")
+            .unwrap_or_else(|e| panic!("option set {n}: {e}"));
         let parsed = dicom::parse(&out.bytes).unwrap();
         let ds = &parsed.dataset;
         for (t, r, vr, orig, seq) in &expected {
@@ -179,7 +200,10 @@ fn every_row_of_table_e1_1_under_every_option() {
                     },
                     ("D", Some(e)) => {
                         let b = e.bytes().unwrap_or(&[]);
-                        let binary = matches!(*vr, Vr::OB | Vr::OW | Vr::UN | Vr::OF | Vr::OD | Vr::OL | Vr::OV | Vr::AT);
+                        let binary = matches!(
+                            *vr,
+                            Vr::OB | Vr::OW | Vr::UN | Vr::OF | Vr::OD | Vr::OL | Vr::OV | Vr::AT
+                        );
                         b != orig.as_slice() && (binary || !b.is_empty())
                     }
                     ("K", Some(e)) => e.bytes() == Some(orig.as_slice()),
@@ -192,7 +216,9 @@ fn every_row_of_table_e1_1_under_every_option() {
                         match *vr {
                             Vr::DA | Vr::DT => {
                                 let v = text(e);
-                                v.len() >= 8 && v.bytes().take(8).all(|c| c.is_ascii_digit()) && b != orig.as_slice()
+                                v.len() >= 8
+                                    && v.bytes().take(8).all(|c| c.is_ascii_digit())
+                                    && b != orig.as_slice()
                             }
                             Vr::UI => text(e).starts_with("2.25."),
                             v if v.is_text() => !contains_ci(b, "doe") && !contains_ci(b, "john"),
@@ -220,7 +246,12 @@ fn every_row_of_table_e1_1_under_every_option() {
         }
     }
     assert!(checked > 600 * OPTION_SETS, "checked {checked}");
-    assert!(failures.is_empty(), "{} of {checked} row checks failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {checked} row checks failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }
 
 fn option_set_name(n: usize) -> String {
@@ -244,11 +275,22 @@ fn repeating_group_and_private_rows() {
     els.push(s(0x0009_1001, "LO", "John Doe"));
     let out = engine().process(&part10(&els), "x.dcm").unwrap();
     let ds = dicom::parse(&out.bytes).unwrap().dataset;
-    assert!(dicom::find(&ds, 0x5000_0005).is_none() && dicom::find(&ds, 0x5002_3000).is_none(), "curves removed");
-    assert!(dicom::find(&ds, 0x6000_3000).is_none() && dicom::find(&ds, 0x6000_0010).is_none(), "overlay plane removed whole");
-    assert!(dicom::find(&ds, 0x0009_1001).is_none() && dicom::find(&ds, 0x0009_0010).is_none(), "unknown private block removed");
+    assert!(
+        dicom::find(&ds, 0x5000_0005).is_none() && dicom::find(&ds, 0x5002_3000).is_none(),
+        "curves removed"
+    );
+    assert!(
+        dicom::find(&ds, 0x6000_3000).is_none() && dicom::find(&ds, 0x6000_0010).is_none(),
+        "overlay plane removed whole"
+    );
+    assert!(
+        dicom::find(&ds, 0x0009_1001).is_none() && dicom::find(&ds, 0x0009_0010).is_none(),
+        "unknown private block removed"
+    );
     // kept when configured
-    let out = engine_with(r#"{"keep_overlays": true, "keep_curves": true}"#).process(&part10(&els), "x.dcm").unwrap();
+    let out = engine_with(r#"{"keep_overlays": true, "keep_curves": true}"#)
+        .process(&part10(&els), "x.dcm")
+        .unwrap();
     let ds = dicom::parse(&out.bytes).unwrap().dataset;
     assert!(dicom::find(&ds, 0x6000_3000).is_some() && dicom::find(&ds, 0x5002_3000).is_some());
     // overlay comments are cleaned text

@@ -18,7 +18,10 @@ pub fn s(t: Tag, vr: &'static str, v: &str) -> E {
 }
 
 fn long(vr: &str) -> bool {
-    matches!(vr, "OB" | "OD" | "OF" | "OL" | "OV" | "OW" | "SQ" | "UC" | "UN" | "UR" | "UT" | "SV" | "UV")
+    matches!(
+        vr,
+        "OB" | "OD" | "OF" | "OL" | "OV" | "OW" | "SQ" | "UC" | "UN" | "UR" | "UT" | "SV" | "UV"
+    )
 }
 
 fn put(out: &mut Vec<u8>, t: Tag, vr: &str, v: &[u8]) {
@@ -85,7 +88,11 @@ pub fn part10(elements: &[E]) -> Vec<u8> {
     ]);
     let mut out = vec![0u8; 128];
     out.extend_from_slice(b"DICM");
-    let gl = encode(&[E::Raw(0x0002_0000, "UL", (meta.len() as u32).to_le_bytes().to_vec())]);
+    let gl = encode(&[E::Raw(
+        0x0002_0000,
+        "UL",
+        (meta.len() as u32).to_le_bytes().to_vec(),
+    )]);
     out.extend_from_slice(&gl);
     out.extend_from_slice(&meta);
     out.extend_from_slice(&encode(elements));
@@ -121,7 +128,17 @@ pub fn engine() -> Engine {
 pub fn engine_with(config_json: &str) -> Engine {
     let mut v: serde_json::Value = serde_json::from_str(config_json).unwrap();
     if let Some(o) = v.as_object_mut() {
-        let is_seed = o.keys().any(|k| ["default_anon_values", "custom_actions", "tag_list_to_check_by_keep", "text_to_clean", "prefix_to_check", "tag_list"].contains(&k.as_str()));
+        let is_seed = o.keys().any(|k| {
+            [
+                "default_anon_values",
+                "custom_actions",
+                "tag_list_to_check_by_keep",
+                "text_to_clean",
+                "prefix_to_check",
+                "tag_list",
+            ]
+            .contains(&k.as_str())
+        });
         if !is_seed && !o.contains_key("pixels") {
             o.insert("pixels".into(), serde_json::json!({"policy": "none"}));
         }
@@ -160,7 +177,10 @@ pub fn ensure_corpus() -> PathBuf {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/fetch-test-data");
-        let st = std::process::Command::new("bash").arg(&script).status().expect("run scripts/fetch-test-data");
+        let st = std::process::Command::new("bash")
+            .arg(&script)
+            .status()
+            .expect("run scripts/fetch-test-data");
         assert!(st.success(), "scripts/fetch-test-data failed");
     });
     corpus_dir()
