@@ -641,7 +641,12 @@ impl Engine {
     }
 
     fn apply_level<'a>(&self, elements: Vec<Element<'a>>, parent: &CharacterSets, prefix: &str, top: bool, ctx: &mut FileCtx<'_>) -> Result<Vec<Element<'a>>, DeidError> {
-        let charsets = charsets_of(&elements, parent);
+        // an item that declares a character set this build cannot read fails the file (fail closed),
+        // as at the top level: its text could not be cleaned
+        let charsets = match find(&elements, dicom::SPECIFIC_CHARACTER_SET).and_then(|e| e.bytes()) {
+            Some(b) => CharacterSets::from_specific_character_set(b).map_err(|e| DeidError::Charset(format!("in {}: {e}", if prefix.is_empty() { "the data set" } else { prefix })))?,
+            None => parent.clone(),
+        };
         let level = Level { creators: creators_of(&elements, &charsets), charsets };
         let mut out = Vec::with_capacity(elements.len());
         let mut removed_overlay_groups: Vec<u16> = Vec::new();

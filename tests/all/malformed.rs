@@ -151,3 +151,19 @@ fn regression_non_ascii_date_in_identifier_collection_panicked() {
     let r = std::panic::catch_unwind(|| engine().process(&part10(&els), "x"));
     assert!(r.is_ok(), "panicked");
 }
+
+#[test]
+fn regression_unsupported_character_set_inside_a_sequence_item_fails_closed() {
+    // it used to fall back silently to the parent's character sets
+    let mut els = base_elements();
+    els.push(E::Seq(
+        0x0040_A730,
+        vec![vec![
+            s(0x0008_0005, "CS", "ISO_IR 999"),
+            s(0x0040_A160, "UT", "Doe John seen today"),
+        ]],
+    ));
+    let e = err_of(&part10(&els));
+    assert_eq!(e.kind(), "charset", "{e}");
+    assert!(!e.to_string().contains("Doe"));
+}
