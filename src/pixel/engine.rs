@@ -428,7 +428,7 @@ pub fn clean(
                 Some(v) => v.clone(),
                 None => {
                     report.frames_detected += 1;
-                    let boxes = finder.detect(&g).map_err(PixelError::Ocr)?;
+                    let boxes = split_tall(finder.detect(&g).map_err(PixelError::Ocr)?);
                     let mut v = Vec::with_capacity(boxes.len());
                     for b in boxes {
                         let ck = frame_key(&g.crop(b));
@@ -524,6 +524,33 @@ pub fn clean(
     Ok(Some((report, out_ts)))
 }
 
+/// Splits boxes that span several lines (the detector joins lines set close together) into strips of
+/// the frame's typical line height, so that each line is read on its own.
+fn split_tall(boxes: Vec<Rect>) -> Vec<Rect> {
+    if boxes.len() < 3 {
+        return boxes;
+    }
+    let mut hs: Vec<u32> = boxes.iter().map(|b| b.h).collect();
+    hs.sort_unstable();
+    let line = hs[hs.len() / 2].max(8);
+    let mut out = Vec::with_capacity(boxes.len());
+    for b in boxes {
+        let k = ((b.h as f32) / (line as f32)).round() as u32;
+        if b.h * 10 < line * 18 || k < 2 || b.w < 2 * line {
+            out.push(b);
+            continue;
+        }
+        // overlapping strips (a quarter line each way), so that no line is cut through its middle only
+        let step = b.h / k;
+        for i in 0..k {
+            let y0 = (b.y + i * step).saturating_sub(step / 4).max(b.y);
+            let y1 = (b.y + (i + 1) * step + step / 4).min(b.bottom());
+            out.push(Rect::new(b.x, y0, b.w, y1 - y0));
+        }
+    }
+    out
+}
+
 fn undecodable(
     cfg: &PixelConfig,
     e: ImageError,
@@ -540,5 +567,35 @@ fn undecodable(
             },
             String::new(),
         ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_box_over_two_lines_is_split_into_overlapping_strips() {
+        let lines = vec![
+            Rect::new(0, 0, 100, 20),
+            Rect::new(0, 30, 80, 20),
+            Rect::new(0, 60, 200, 41),
+            Rect::new(300, 0, 30, 21),
+        ];
+        let out = split_tall(lines);
+        assert_eq!(out.len(), 5);
+        let strips: Vec<&Rect> = out.iter().filter(|r| r.w == 200).collect();
+        assert_eq!(strips.len(), 2);
+        assert!(strips[0].y == 60 && strips[1].bottom() == 101 && strips[0].bottom() > strips[1].y);
+        // a narrow tall box (a digit, a marker) is left alone
+        assert_eq!(
+            split_tall(vec![
+                Rect::new(0, 0, 10, 60),
+                Rect::new(0, 0, 50, 20),
+                Rect::new(0, 0, 50, 20)
+            ])
+            .len(),
+            3
+        );
     }
 }
