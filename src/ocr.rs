@@ -38,7 +38,7 @@ pub struct Ocr {
     rec: InferenceModel,
     dict: Vec<String>,
     det_plans: Mutex<HashMap<(usize, usize), Plan>>,
-    rec_plans: Mutex<HashMap<usize, Plan>>,
+    rec_plans: Mutex<HashMap<(usize, usize), Plan>>,
     /// the detector's input is limited to this side (larger frames are scaled down)
     pub max_side: usize,
     pub params: DbParams,
@@ -108,52 +108,10 @@ impl Ocr {
         })
     }
 
-    fn det_plan(&self, w: usize, h: usize) -> Result<Plan, OcrError> {
-        if let Some(p) = self.det_plans.lock().unwrap().get(&(w, h)) {
-            return Ok(p.clone());
-        }
-        let e = |e: TractError| OcrError::Load {
-            which: "detection",
-            message: format!("{e:#}"),
-        };
-        let plan = self
-            .det
-            .clone()
-            .with_input_fact(0, f32::fact([1, 3, h, w]).into())
-            .map_err(e)?
-            .into_optimized()
-            .map_err(e)?
-            .into_runnable()
-            .map_err(e)?;
-        self.det_plans.lock().unwrap().insert((w, h), plan.clone());
-        Ok(plan)
-    }
-
-    fn rec_plan(&self, w: usize) -> Result<Plan, OcrError> {
-        if let Some(p) = self.rec_plans.lock().unwrap().get(&w) {
-            return Ok(p.clone());
-        }
-        let e = |e: TractError| OcrError::Load {
-            which: "recognition",
-            message: format!("{e:#}"),
-        };
-        let plan = self
-            .rec
-            .clone()
-            .with_input_fact(0, f32::fact([1, 3, REC_HEIGHT, w]).into())
-            .map_err(e)?
-            .into_optimized()
-            .map_err(e)?
-            .into_runnable()
-            .map_err(e)?;
-        self.rec_plans.lock().unwrap().insert(w, plan.clone());
-        Ok(plan)
-    }
-
     /// The detector's probability map for a grey image, at model input size.
     pub fn probability_map(&self, img: &Grey) -> Result<(Vec<f32>, usize, usize), OcrError> {
         let (w, h, _) = boxes::input_size(img.w, img.h, self.max_side);
-        let plan = self.det_plan(w, h)?;
+        let plan = plan_for(&self.det, &self.det_plans, h, w, "detection")?;
         const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
         const STD: [f32; 3] = [0.229, 0.224, 0.225];
         let resized = resize(img, w, h);
@@ -164,21 +122,8 @@ impl Ocr {
                 *o = (g as f32 / 255.0 - MEAN[c]) / STD[c];
             }
         }
-        let input = Tensor::from_shape(&[1, 3, h, w], &s).map_err(|e| OcrError::Run {
-            which: "detection",
-            message: e.to_string(),
-        })?;
-        let out = plan.run(tvec!(input.into())).map_err(|e| OcrError::Run {
-            which: "detection",
-            message: format!("{e:#}"),
-        })?;
-        let view = out[0]
-            .to_plain_array_view::<f32>()
-            .map_err(|e| OcrError::Run {
-                which: "detection",
-                message: e.to_string(),
-            })?;
-        let map: Vec<f32> = view.iter().take(w * h).copied().collect();
+        let (view, _) = run(&plan, [1, 3, h, w], &s, "detection")?;
+        let map: Vec<f32> = view.into_iter().take(w * h).collect();
         Ok((map, w, h))
     }
 
@@ -191,7 +136,13 @@ impl Ocr {
         let scaled_w = ((crop.w as f32 * REC_HEIGHT as f32 / crop.h as f32).ceil() as usize)
             .clamp(8, REC_MAX_WIDTH);
         let bucket = scaled_w.div_ceil(64) * 64;
-        let plan = self.rec_plan(bucket)?;
+        let plan = plan_for(
+            &self.rec,
+            &self.rec_plans,
+            REC_HEIGHT,
+            bucket,
+            "recognition",
+        )?;
         let resized = resize(&crop, scaled_w, REC_HEIGHT);
         let mut s = vec![0f32; 3 * REC_HEIGHT * bucket];
         for c in 0..3 {
@@ -202,24 +153,8 @@ impl Ocr {
                 }
             }
         }
-        let input =
-            Tensor::from_shape(&[1, 3, REC_HEIGHT, bucket], &s).map_err(|e| OcrError::Run {
-                which: "recognition",
-                message: e.to_string(),
-            })?;
-        let out = plan.run(tvec!(input.into())).map_err(|e| OcrError::Run {
-            which: "recognition",
-            message: format!("{e:#}"),
-        })?;
-        let t = out[0]
-            .to_plain_array_view::<f32>()
-            .map_err(|e| OcrError::Run {
-                which: "recognition",
-                message: e.to_string(),
-            })?;
-        let shape = t.shape().to_vec();
+        let (flat, shape) = run(&plan, [1, 3, REC_HEIGHT, bucket], &s, "recognition")?;
         let (steps, classes) = (shape[1], shape[2]);
-        let flat: Vec<f32> = t.iter().copied().collect();
         let (text, spans) = ctc_decode_spans(&flat, steps, classes, &self.dict);
         // step → input column → crop column → frame column
         let per_step = bucket as f32 / steps.max(1) as f32 * crop.w as f32 / scaled_w as f32;
@@ -235,6 +170,51 @@ impl Ocr {
             .collect();
         Ok(Reading { text, chars })
     }
+}
+
+/// The optimised plan of `model` for an input of 1 × 3 × `h` × `w`, built once per size and cached.
+fn plan_for(
+    model: &InferenceModel,
+    cache: &Mutex<HashMap<(usize, usize), Plan>>,
+    h: usize,
+    w: usize,
+    which: &'static str,
+) -> Result<Plan, OcrError> {
+    if let Some(p) = cache.lock().unwrap().get(&(h, w)) {
+        return Ok(p.clone());
+    }
+    let e = |e: TractError| OcrError::Load {
+        which,
+        message: format!("{e:#}"),
+    };
+    let plan = model
+        .clone()
+        .with_input_fact(0, f32::fact([1, 3, h, w]).into())
+        .map_err(e)?
+        .into_optimized()
+        .map_err(e)?
+        .into_runnable()
+        .map_err(e)?;
+    cache.lock().unwrap().insert((h, w), plan.clone());
+    Ok(plan)
+}
+
+/// Runs a plan on one input tensor; the first output's values and shape.
+fn run(
+    plan: &Plan,
+    shape: [usize; 4],
+    data: &[f32],
+    which: &'static str,
+) -> Result<(Vec<f32>, Vec<usize>), OcrError> {
+    let e = |message: String| OcrError::Run { which, message };
+    let input = Tensor::from_shape(&shape, data).map_err(|x| e(x.to_string()))?;
+    let out = plan
+        .run(tvec!(input.into()))
+        .map_err(|x| e(format!("{x:#}")))?;
+    let view = out[0]
+        .to_plain_array_view::<f32>()
+        .map_err(|x| e(x.to_string()))?;
+    Ok((view.iter().copied().collect(), view.shape().to_vec()))
 }
 
 /// Greedy CTC decoding: the best class per step, repeats collapsed, blanks dropped. Class 0 is the
