@@ -55,45 +55,14 @@ Runs inside .cache/venv-eval like scripts/burn-text.py (DEID_EVAL_NO_VENV=1 to
 use the current interpreter).
 """
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-VENV = ROOT / ".cache" / "venv-eval"
-REQUIREMENTS = ["pydicom==3.0.2", "numpy", "Pillow>=10.1", "pylibjpeg>=2"]
-OPTIONAL_REQUIREMENTS = ["pylibjpeg-openjpeg", "pylibjpeg-libjpeg", "pylibjpeg-rle"]
-
-
-def ensure_venv():
-    """Re-exec this script under .cache/venv-eval, creating/filling it first."""
-    if os.environ.get("DEID_EVAL_NO_VENV"):
-        return
-    vpy = VENV / "bin" / "python"
-    try:
-        if Path(sys.prefix).resolve() == VENV.resolve():
-            return
-    except OSError:
-        pass
-    stamp = VENV / ".requirements"
-    want = "\n".join(REQUIREMENTS + OPTIONAL_REQUIREMENTS) + "\n"
-    if not vpy.exists():
-        print(f"[venv] creating {VENV}", file=sys.stderr)
-        subprocess.check_call([sys.executable, "-m", "venv", str(VENV)])
-    if not stamp.exists() or stamp.read_text() != want:
-        pip = [str(vpy), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-        print(f"[venv] installing {' '.join(REQUIREMENTS)}", file=sys.stderr)
-        subprocess.check_call(pip + REQUIREMENTS)
-        for req in OPTIONAL_REQUIREMENTS:
-            if subprocess.call(pip + [req]) != 0:
-                print(f"[venv] optional {req} could not be installed", file=sys.stderr)
-        stamp.write_text(want)
-    os.execv(str(vpy), [str(vpy), str(Path(__file__).resolve())] + sys.argv[1:])
-
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_venv import ensure_venv  # noqa: E402
 
 if __name__ == "__main__":
-    ensure_venv()
+    ensure_venv(__file__)
 
 # ---------------------------------------------------------------------------
 import argparse  # noqa: E402
