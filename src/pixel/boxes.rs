@@ -27,17 +27,35 @@ impl Default for DbParams {
     }
 }
 
-/// The model's input size for a frame: each side scaled by `scale` then rounded up to a multiple of
-/// 32 (the detector's stride), at least 32.
-pub fn input_size(w: usize, h: usize, max_side: usize) -> (usize, usize, f32) {
-    let longest = w.max(h) as f32;
-    let scale = if longest > max_side as f32 {
+/// Frames whose longest side is below this are scaled up for the detector (small text in a small
+/// image is too small for it), by at most [`MAX_UPSCALE`].
+pub const MIN_SIDE: usize = 256;
+pub const MAX_UPSCALE: f32 = 3.0;
+
+/// The detector's scale for a `w` × `h` frame: down to `max_side`, up towards [`MIN_SIDE`].
+pub fn det_scale(w: usize, h: usize, max_side: usize) -> f32 {
+    let longest = w.max(h).max(1) as f32;
+    if longest > max_side as f32 {
         max_side as f32 / longest
+    } else if longest < MIN_SIDE as f32 {
+        (MIN_SIDE as f32 / longest).min(MAX_UPSCALE)
     } else {
         1.0
-    };
+    }
+}
+
+/// The model's input size for `w` × `h` pixels at `scale`: each side scaled then rounded up to a
+/// multiple of 32 (the detector's stride), at least 32.
+pub fn scaled_size(w: usize, h: usize, scale: f32) -> (usize, usize) {
     let r = |v: usize| (((v as f32 * scale).round() as usize).div_ceil(32) * 32).max(32);
-    (r(w), r(h), scale)
+    (r(w), r(h))
+}
+
+/// The model's input size for a whole frame, and its scale.
+pub fn input_size(w: usize, h: usize, max_side: usize) -> (usize, usize, f32) {
+    let scale = det_scale(w, h, max_side);
+    let (sw, sh) = scaled_size(w, h, scale);
+    (sw, sh, scale)
 }
 
 /// Text boxes from a probability map of `w` × `h`, in map coordinates.
@@ -171,6 +189,10 @@ mod tests {
         let (w, h, s) = input_size(2048, 1024, 1024);
         assert_eq!((w, h), (1024, 512));
         assert!((s - 0.5).abs() < 1e-6);
+        // small frames are scaled up (at most 3×)
+        let (w, h, s) = input_size(100, 80, 1024);
+        assert_eq!((w, h), (256, 224));
+        assert!((s - 2.56).abs() < 1e-6);
         assert_eq!(input_size(10, 10, 1024).0, 32);
     }
 

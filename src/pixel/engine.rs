@@ -253,6 +253,12 @@ pub fn decide(
             if deny.squeezed_hit(&n) {
                 return Some(("phi", Vec::new()));
             }
+            // a line that is mostly a long number (a date or an ID the recogniser garbled: separators
+            // read as other signs, digits as letters) and not a measurement or label
+            let digits = n.chars().filter(|c| c.is_ascii_digit()).count();
+            if digits >= 6 && digits * 10 >= alnum * 7 && !is_label(text, allow) {
+                return Some(("id-like", Vec::new()));
+            }
             None
         }
     }
@@ -427,8 +433,11 @@ pub fn clean(
             let found = match seen.get(&key) {
                 Some(v) => v.clone(),
                 None => {
-                    report.frames_detected += 1;
-                    let boxes = split_tall(finder.detect(&g).map_err(PixelError::Ocr)?);
+                    let found = detect_frame(finder, &g, cfg.prepass)?;
+                    if found.detected {
+                        report.frames_detected += 1;
+                    }
+                    let boxes = split_tall(found.boxes);
                     let mut v = Vec::with_capacity(boxes.len());
                     for b in boxes {
                         let ck = frame_key(&g.crop(b));
@@ -522,6 +531,31 @@ pub fn clean(
         report.transfer_syntax_out = Some(out_ts.clone());
     }
     Ok(Some((report, out_ts)))
+}
+
+/// The text boxes of one frame, and whether the detector ran on it.
+pub struct FrameBoxes {
+    pub boxes: Vec<Rect>,
+    pub detected: bool,
+}
+
+/// Detects the text lines of a frame; with the pre-pass ([`prepass`]), a frame without sharp edges is
+/// not given to the detector.
+pub fn detect_frame(
+    finder: &dyn TextFinder,
+    g: &Grey,
+    use_prepass: bool,
+) -> Result<FrameBoxes, PixelError> {
+    if use_prepass && !prepass::has_edges(g, &prepass::Prepass::default()) {
+        return Ok(FrameBoxes {
+            boxes: Vec::new(),
+            detected: false,
+        });
+    }
+    Ok(FrameBoxes {
+        boxes: finder.detect(g).map_err(PixelError::Ocr)?,
+        detected: true,
+    })
 }
 
 /// Splits boxes that span several lines (the detector joins lines set close together) into strips of

@@ -57,7 +57,11 @@ mod engine;
 #[cfg(feature = "pixel")]
 pub mod image;
 #[cfg(feature = "pixel")]
-pub use engine::{clean, decide, letters_ocr, normalise_ocr, region_rects};
+pub mod prepass;
+#[cfg(feature = "pixel")]
+pub use engine::{
+    clean, decide, detect_frame, letters_ocr, normalise_ocr, region_rects, FrameBoxes,
+};
 
 #[cfg(feature = "pixel")]
 use regions::RegionRule;
@@ -219,6 +223,9 @@ pub struct PixelInput {
     pub mask_outside_ultrasound_regions: bool,
     /// extra labels that `all-text` leaves (matched case-insensitively, whole line)
     pub allow_labels: Vec<String>,
+    /// give the detector only the parts of a frame with sharp edges (flat areas cannot hold text);
+    /// `false`: every whole frame
+    pub prepass: bool,
 }
 
 impl Default for PixelInput {
@@ -231,6 +238,7 @@ impl Default for PixelInput {
             deid_recipe: None,
             mask_outside_ultrasound_regions: false,
             allow_labels: Vec::new(),
+            prepass: true,
         }
     }
 }
@@ -246,6 +254,7 @@ pub struct PixelConfig {
     pub has_rules: bool,
     pub us_outside: bool,
     pub allow: Vec<String>,
+    pub prepass: bool,
 }
 
 impl PixelConfig {
@@ -283,6 +292,7 @@ impl PixelConfig {
                 .iter()
                 .map(|s| s.trim().to_uppercase())
                 .collect(),
+            prepass: input.prepass,
         })
     }
 

@@ -55,18 +55,29 @@ fn engine_px(policy: &str, finder: Option<Arc<dyn TextFinder>>) -> Engine {
 /// A 16-bit MONOCHROME2 image file: background ramp 100..=1099, text block (value 4000) at `text`
 /// in each frame (none when `None`).
 fn mono16(cols: u16, rows: u16, frames: usize, text: impl Fn(usize) -> Option<Rect>) -> Vec<u8> {
+    mono16_with(cols, rows, frames, |f, x, y| {
+        let inside =
+            text(f).is_some_and(|r| x >= r.x && x < r.right() && y >= r.y && y < r.bottom());
+        if inside {
+            4000
+        } else {
+            100 + ((x * 7 + y * 3) % 1000) as u16
+        }
+    })
+}
+
+/// A 16-bit MONOCHROME2 image file with the given value at (frame, x, y).
+fn mono16_with(
+    cols: u16,
+    rows: u16,
+    frames: usize,
+    value: impl Fn(usize, u32, u32) -> u16,
+) -> Vec<u8> {
     let mut px = Vec::new();
     for f in 0..frames {
         for y in 0..rows as u32 {
             for x in 0..cols as u32 {
-                let inside = text(f)
-                    .is_some_and(|r| x >= r.x && x < r.right() && y >= r.y && y < r.bottom());
-                let v: u16 = if inside {
-                    4000
-                } else {
-                    100 + ((x * 7 + y * 3) % 1000) as u16
-                };
-                px.extend_from_slice(&v.to_le_bytes());
+                px.extend_from_slice(&value(f, x, y).to_le_bytes());
             }
         }
     }
@@ -468,4 +479,77 @@ fn a_ct_slice_without_burned_in_text_keeps_its_pixel_data_byte_identical() {
         dicom::find(&b.dataset, dicom::PIXEL_DATA)
     );
     assert!(!out.report.pixel.unwrap().masked);
+}
+
+/// A finder that reports one box with the given text.
+struct Reads(Rect, &'static str);
+impl TextFinder for Reads {
+    fn detect(&self, _: &Grey) -> Result<Vec<Rect>, String> {
+        Ok(vec![self.0])
+    }
+    fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        Ok(Reading::whole(self.1, r))
+    }
+}
+
+#[test]
+fn a_garbled_date_is_masked_as_a_long_number_and_measurements_are_kept() {
+    let input = std::fs::read(ensure_corpus().join("pydicom-data-1.0.0/OBXXXX1A.dcm")).unwrap();
+    let masked = |text: &'static str| {
+        let out = engine_px(
+            "phi-only",
+            Some(Arc::new(Reads(Rect::new(100, 50, 40, 20), text))),
+        )
+        .process(&input, "a")
+        .unwrap();
+        out.report.pixel.unwrap().boxes.iter().any(|b| b.masked)
+    };
+    // "25/08/1948" as the recogniser read it off a busy background
+    assert!(masked("25,(08(1.0.4.8"));
+    assert!(masked("H7 918104"));
+    assert!(!masked("12.34 cm 56.78 cm"));
+    assert!(!masked("GAIN 50 DR 60"));
+    assert!(!masked("C5-1 PWR 100%"));
+}
+
+/// A finder that counts the frames it is given.
+struct Counting(std::sync::atomic::AtomicUsize);
+impl TextFinder for Counting {
+    fn detect(&self, _: &Grey) -> Result<Vec<Rect>, String> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Vec::new())
+    }
+    fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        Ok(Reading::whole("", r))
+    }
+}
+
+#[test]
+fn a_flat_frame_is_not_given_to_the_detector_unless_the_prepass_is_off() {
+    // three frames: flat, a smooth ramp, one with a sharp bright bar
+    let input = mono16_with(64, 32, 3, |f, x, y| match f {
+        0 => 100,
+        1 => 100 + 2 * x as u16,
+        _ if x > 10 && x < 14 && y > 4 && y < 20 => 4000,
+        _ => 100,
+    });
+    let count = |prepass: bool| {
+        let finder = Arc::new(Counting(Default::default()));
+        let mut ci = ConfigInput::default();
+        ci.pixels.prepass = prepass;
+        let out = Engine::new(dicom_deid::Config::validate(ci).unwrap(), Key::new(b"k"))
+            .unwrap()
+            .with_text_finder(finder.clone())
+            .process(&input, "a")
+            .unwrap();
+        assert!(pixel_bytes(&input) == pixel_bytes(&out.bytes));
+        let px = out.report.pixel.unwrap();
+        assert_eq!(px.frames, 3);
+        (
+            finder.0.load(std::sync::atomic::Ordering::SeqCst),
+            px.frames_detected,
+        )
+    };
+    assert_eq!(count(true), (1, 1));
+    assert_eq!(count(false), (3, 3));
 }
