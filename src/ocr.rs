@@ -110,17 +110,7 @@ impl Ocr {
 
     /// The detector's probability map for a grey image, at model input size.
     pub fn probability_map(&self, img: &Grey) -> Result<(Vec<f32>, usize, usize), OcrError> {
-        let scale = boxes::det_scale(img.w, img.h, self.max_side);
-        self.probability_map_at(img, scale)
-    }
-
-    /// The detector's probability map for `img` scaled by `scale` (rounded up to the stride).
-    fn probability_map_at(
-        &self,
-        img: &Grey,
-        scale: f32,
-    ) -> Result<(Vec<f32>, usize, usize), OcrError> {
-        let (w, h) = boxes::scaled_size(img.w, img.h, scale);
+        let (w, h, _) = boxes::input_size(img.w, img.h, self.max_side);
         let plan = plan_for(&self.det, &self.det_plans, h, w, "detection")?;
         const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
         const STD: [f32; 3] = [0.229, 0.224, 0.225];
@@ -135,19 +125,6 @@ impl Ocr {
         let (view, _) = run(&plan, [1, 3, h, w], &s, "detection")?;
         let map: Vec<f32> = view.into_iter().take(w * h).collect();
         Ok((map, w, h))
-    }
-
-    /// Text line boxes in `img` (a frame or a region of one) detected at `scale`, in `img`'s
-    /// coordinates.
-    fn boxes_at(&self, img: &Grey, scale: f32) -> Result<Vec<Rect>, OcrError> {
-        let (map, w, h) = self.probability_map_at(img, scale)?;
-        let sx = img.w as f32 / w as f32;
-        let sy = img.h as f32 / h as f32;
-        let raw = boxes::boxes_from_map(&map, w, h, self.params);
-        Ok(raw
-            .into_iter()
-            .filter_map(|r| boxes::to_frame(r, sx, sy, img.w as u32, img.h as u32))
-            .collect())
     }
 
     /// Reads one line of text, with each character's horizontal extent in frame coordinates.
@@ -308,8 +285,14 @@ pub fn resize(img: &Grey, w: usize, h: usize) -> Vec<u8> {
 
 impl TextFinder for Ocr {
     fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
-        let scale = boxes::det_scale(img.w, img.h, self.max_side);
-        let frame = self.boxes_at(img, scale).map_err(|e| e.to_string())?;
+        let (map, w, h) = self.probability_map(img).map_err(|e| e.to_string())?;
+        let sx = img.w as f32 / w as f32;
+        let sy = img.h as f32 / h as f32;
+        let raw = boxes::boxes_from_map(&map, w, h, self.params);
+        let frame: Vec<Rect> = raw
+            .into_iter()
+            .filter_map(|r| boxes::to_frame(r, sx, sy, img.w as u32, img.h as u32))
+            .collect();
         Ok(boxes::merge_lines(frame, 0.8))
     }
     fn read(&self, img: &Grey, r: Rect) -> Result<Reading, String> {

@@ -44,18 +44,12 @@ pub fn det_scale(w: usize, h: usize, max_side: usize) -> f32 {
     }
 }
 
-/// The model's input size for `w` × `h` pixels at `scale`: each side scaled then rounded up to a
-/// multiple of 32 (the detector's stride), at least 32.
-pub fn scaled_size(w: usize, h: usize, scale: f32) -> (usize, usize) {
-    let r = |v: usize| (((v as f32 * scale).round() as usize).div_ceil(32) * 32).max(32);
-    (r(w), r(h))
-}
-
-/// The model's input size for a whole frame, and its scale.
+/// The model's input size for a frame, and its scale ([`det_scale`]): each side scaled then rounded
+/// up to a multiple of 32 (the detector's stride), at least 32.
 pub fn input_size(w: usize, h: usize, max_side: usize) -> (usize, usize, f32) {
     let scale = det_scale(w, h, max_side);
-    let (sw, sh) = scaled_size(w, h, scale);
-    (sw, sh, scale)
+    let r = |v: usize| (((v as f32 * scale).round() as usize).div_ceil(32) * 32).max(32);
+    (r(w), r(h), scale)
 }
 
 /// Text boxes from a probability map of `w` × `h`, in map coordinates.

@@ -223,8 +223,8 @@ pub struct PixelInput {
     pub mask_outside_ultrasound_regions: bool,
     /// extra labels that `all-text` leaves (matched case-insensitively, whole line)
     pub allow_labels: Vec<String>,
-    /// give the detector only the parts of a frame with sharp edges (flat areas cannot hold text);
-    /// `false`: every whole frame
+    /// skip frames without sharp edges (they cannot hold readable text; `src/pixel/prepass.rs`);
+    /// `false`: every frame goes to the detector
     pub prepass: bool,
 }
 
