@@ -340,11 +340,11 @@ fn times(t: &str) -> Vec<std::ops::Range<usize>> {
         .collect()
 }
 
-/// What to scan: the grey view of one frame and its identity, for reuse across frames.
-fn frame_key(g: &Grey) -> u64 {
+/// The identity of some bytes (a frame's samples, a crop of a view), for reuse across frames.
+fn frame_key(data: &[u8]) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
-    g.data.hash(&mut h);
+    data.hash(&mut h);
     h.finish()
 }
 
@@ -422,29 +422,38 @@ pub fn clean(
     // per frame: text boxes to mask
     let mut per_frame: Vec<Vec<Rect>> = vec![Vec::new(); info.frames as usize];
     if let (Some(finder), true) = (finder, cfg.policy != Policy::None) {
+        type Decision = (Option<&'static str>, Vec<Rect>);
         type Found = Vec<(Rect, Option<&'static str>, Vec<Rect>)>;
         let mut seen: HashMap<u64, Found> = HashMap::new();
-        let mut read_cache: HashMap<(Rect, u64), (Option<&'static str>, Vec<Rect>)> =
-            HashMap::new();
+        // (view, box, crop identity) → decision
+        let mut read_cache: HashMap<(usize, Rect, u64), Decision> = HashMap::new();
         for f in 0..info.frames {
             let layout = frames.layout(&info);
-            let g = layout.grey(frames.frame(&info, f), palette.as_ref());
-            let key = frame_key(&g);
+            let samples = frames.frame(&info, f);
+            let key = frame_key(samples);
             let found = match seen.get(&key) {
                 Some(v) => v.clone(),
                 None => {
-                    let found = detect_frame(finder, &g, cfg.prepass)?;
+                    // the luminance view, then the colour-difference views of a colour frame
+                    let mut views = vec![layout.grey(samples, palette.as_ref())];
+                    views.extend(layout.chroma(samples, palette.as_ref()));
+                    let found = detect_frame(finder, &views, cfg.prepass)?;
                     if found.detected {
                         report.frames_detected += 1;
                     }
-                    let boxes = split_tall(found.boxes);
+                    let mut boxes = Vec::with_capacity(found.boxes.len());
+                    for vi in 0..views.len() {
+                        let of_view = found.boxes.iter().filter(|(v, _)| *v == vi).map(|(_, b)| *b);
+                        boxes.extend(split_tall(of_view.collect()).into_iter().map(|b| (vi, b)));
+                    }
                     let mut v = Vec::with_capacity(boxes.len());
-                    for b in boxes {
-                        let ck = frame_key(&g.crop(b));
-                        let (d, parts) = match read_cache.get(&(b, ck)) {
+                    for (vi, b) in boxes {
+                        let g = &views[vi];
+                        let ck = frame_key(&g.crop(b).data);
+                        let (d, parts) = match read_cache.get(&(vi, b, ck)) {
                             Some(d) => d.clone(),
                             None => {
-                                let reading = finder.read(&g, b).map_err(PixelError::Ocr)?;
+                                let reading = finder.read(g, b).map_err(PixelError::Ocr)?;
                                 let mut d =
                                     decide(cfg.policy, &reading.text, cleaner, deny, &cfg.allow);
                                 // what the recogniser cannot read is masked only when it has the shape of a
@@ -473,7 +482,7 @@ pub fn clean(
                                     None => Vec::new(),
                                 };
                                 let v = (d.map(|x| x.0), parts);
-                                read_cache.insert((b, ck), v.clone());
+                                read_cache.insert((vi, b, ck), v.clone());
                                 v
                             }
                         };
@@ -533,29 +542,107 @@ pub fn clean(
     Ok(Some((report, out_ts)))
 }
 
-/// The text boxes of one frame, and whether the detector ran on it.
+/// The text boxes of one frame (with the index of the view they were found in), and whether the
+/// detector ran on it.
 pub struct FrameBoxes {
-    pub boxes: Vec<Rect>,
+    pub boxes: Vec<(usize, Rect)>,
     pub detected: bool,
+    /// pixels given to the detector (of all views)
+    pub area: u64,
 }
 
-/// Detects the text lines of a frame; with the pre-pass ([`prepass`]), a frame without sharp edges is
-/// not given to the detector.
+/// Detects the text lines of a frame. `views[0]` is the luminance view; the others (colour-difference
+/// views of a colour frame) are given to the detector only where they have sharp edges the luminance
+/// view lacks (text in a colour of its background's luminance), and only their boxes not already
+/// found are kept. With the pre-pass ([`prepass`]), a frame without sharp edges in any view is not
+/// given to the detector.
 pub fn detect_frame(
     finder: &dyn TextFinder,
-    g: &Grey,
+    views: &[Grey],
     use_prepass: bool,
 ) -> Result<FrameBoxes, PixelError> {
-    if use_prepass && !prepass::has_edges(g, &prepass::Prepass::default()) {
+    let p = prepass::Prepass::default();
+    let Some(luma) = views.first() else {
         return Ok(FrameBoxes {
             boxes: Vec::new(),
             detected: false,
+            area: 0,
         });
+    };
+    let mut out = FrameBoxes {
+        boxes: Vec::new(),
+        detected: false,
+        area: 0,
+    };
+    let whole = (luma.w * luma.h) as u64;
+    let scan = if use_prepass {
+        prepass::plan(luma, &p)
+    } else {
+        prepass::Scan::Whole
+    };
+    let found = match scan {
+        prepass::Scan::Skip => None,
+        prepass::Scan::Whole => {
+            out.area += whole;
+            Some(finder.detect(luma).map_err(PixelError::Ocr)?)
+        }
+        prepass::Scan::Regions(regions) => {
+            out.area += regions.iter().map(|r| r.area()).sum::<u64>();
+            Some(match detect_regions(finder, luma, &regions)? {
+                Some(boxes) => boxes,
+                None => {
+                    out.area += whole;
+                    finder.detect(luma).map_err(PixelError::Ocr)?
+                }
+            })
+        }
+    };
+    if let Some(found) = found {
+        out.boxes = found.into_iter().map(|b| (0, b)).collect();
+        out.detected = true;
     }
-    Ok(FrameBoxes {
-        boxes: finder.detect(g).map_err(PixelError::Ocr)?,
-        detected: true,
-    })
+    for (vi, view) in views.iter().enumerate().skip(1) {
+        if !prepass::chroma_only_edges(luma, view, &p) {
+            continue;
+        }
+        out.detected = true;
+        out.area += whole;
+        for b in finder.detect(view).map_err(PixelError::Ocr)? {
+            // a line already found in another view (mostly inside one of its boxes) is not read twice
+            let known = out
+                .boxes
+                .iter()
+                .any(|(_, k)| k.intersect(b).map_or(0, |i| i.area()) * 5 >= b.area() * 4);
+            if !known {
+                out.boxes.push((vi, b));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Detects text in each region of `g` (frame coordinates out); `None` when a box touches a region's
+/// edge inside the frame (a line may go on beyond it: the caller then detects the whole frame).
+fn detect_regions(
+    finder: &dyn TextFinder,
+    g: &Grey,
+    regions: &[Rect],
+) -> Result<Option<Vec<Rect>>, PixelError> {
+    const EDGE: u32 = 8;
+    let mut out = Vec::new();
+    for r in regions {
+        for b in finder.detect(&g.crop(*r)).map_err(PixelError::Ocr)? {
+            let inner_edge = (b.x < EDGE && r.x > 0)
+                || (b.y < EDGE && r.y > 0)
+                || (b.right() + EDGE > r.w && r.right() < g.w as u32)
+                || (b.bottom() + EDGE > r.h && r.bottom() < g.h as u32);
+            if inner_edge {
+                return Ok(None);
+            }
+            out.push(Rect::new(b.x + r.x, b.y + r.y, b.w, b.h));
+        }
+    }
+    Ok(Some(out))
 }
 
 /// Splits boxes that span several lines (the detector joins lines set close together) into strips of

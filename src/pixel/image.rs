@@ -299,25 +299,63 @@ impl Layout<'_> {
                 lum.push((299 * r + 587 * g + 114 * b) / 1000);
             }
         }
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        for &v in &lum {
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-        let span = (hi - lo).max(1);
         let invert = info.samples == 1 && palette.is_none() && self.photometric == "MONOCHROME1";
-        let data = lum
-            .iter()
-            .map(|&v| {
-                let g = ((v - lo) * 255 / span) as u8;
-                if invert {
-                    255 - g
-                } else {
-                    g
+        stretch(&lum, w, h, invert)
+    }
+
+    /// The two colour-difference views of a colour frame (Cb and Cr, each stretched to 8 bits), for
+    /// text drawn in a colour whose luminance equals its background's (invisible in [`Self::grey`]).
+    /// Empty for grey frames, and a channel whose values span less than 1/16 of the sample range is
+    /// left out (grey pixels stored as colour, faint tints).
+    pub fn chroma(&self, frame: &[u8], palette: Option<&Palette>) -> Vec<Grey> {
+        let info = self.info;
+        let (w, h) = (info.cols as usize, info.rows as usize);
+        let n = w * h;
+        let mut cb: Vec<i64> = Vec::with_capacity(n);
+        let mut cr: Vec<i64> = Vec::with_capacity(n);
+        let full: i64;
+        if info.samples == 1 {
+            let Some(pal) = palette else {
+                return Vec::new();
+            };
+            full = 65535;
+            for p in 0..n {
+                let (b, r) = pal.chroma(self.sample(frame, p));
+                cb.push(b);
+                cr.push(r);
+            }
+        } else {
+            full = (1i64 << info.bits_stored.min(32)) - 1;
+            if self.info.is_422() && self.photometric.ends_with("_422") {
+                for p in 0..n {
+                    let pair = p / 2;
+                    cb.push(self.sample(frame, pair * 4 + 2));
+                    cr.push(self.sample(frame, pair * 4 + 3));
                 }
+            } else if self.photometric.starts_with("YBR") {
+                for p in 0..n {
+                    cb.push(self.sample(frame, self.index(p, 1)));
+                    cr.push(self.sample(frame, self.index(p, 2)));
+                }
+            } else {
+                for p in 0..n {
+                    let r = self.sample(frame, self.index(p, 0));
+                    let g = self.sample(frame, self.index(p, 1));
+                    let b = self.sample(frame, self.index(p, 2));
+                    let (u, v) = colour_difference(r, g, b);
+                    cb.push(u);
+                    cr.push(v);
+                }
+            }
+        }
+        [cb, cr]
+            .iter()
+            .filter(|c| {
+                let (lo, hi) = min_max(c);
+                (hi - lo) * 16 >= full
             })
-            .collect();
-        Grey { w, h, data }
+            .map(|c| stretch(c, w, h, false))
+            .collect()
     }
 
     /// The darkest stored value of a frame, per sample: MONOCHROME2 the minimum present, MONOCHROME1
@@ -389,11 +427,44 @@ impl Layout<'_> {
     }
 }
 
+/// Cb and Cr (ITU-R BT.601, without the offset) of an RGB colour, in the samples' units.
+fn colour_difference(r: i64, g: i64, b: i64) -> (i64, i64) {
+    (
+        (-1687 * r - 3313 * g + 5000 * b) / 10000,
+        (5000 * r - 4187 * g - 813 * b) / 10000,
+    )
+}
+
+fn min_max(v: &[i64]) -> (i64, i64) {
+    v.iter()
+        .fold((i64::MAX, i64::MIN), |(lo, hi), &x| (lo.min(x), hi.max(x)))
+}
+
+/// Values stretched from their minimum (0) to their maximum (255), optionally inverted.
+fn stretch(v: &[i64], w: usize, h: usize, invert: bool) -> Grey {
+    let (lo, hi) = min_max(v);
+    let span = (hi - lo).max(1);
+    let data = v
+        .iter()
+        .map(|&x| {
+            let g = ((x - lo) * 255 / span) as u8;
+            if invert {
+                255 - g
+            } else {
+                g
+            }
+        })
+        .collect();
+    Grey { w, h, data }
+}
+
 /// A palette colour lookup table (PS3.3 C.7.6.3.1.5), 8 or 16 bits per entry.
 #[derive(Clone, Debug)]
 pub struct Palette {
     first: i64,
     lum: Vec<u16>,
+    /// Cb and Cr of each entry (16-bit units)
+    chroma: Vec<(i32, i32)>,
 }
 
 impl Palette {
@@ -447,7 +518,19 @@ impl Palette {
         let lum = (0..n)
             .map(|i| ((299 * r[i] as u32 + 587 * g[i] as u32 + 114 * b[i] as u32) / 1000) as u16)
             .collect();
-        Some(Palette { first, lum })
+        let chroma = (0..n)
+            .map(|i| {
+                let (u, v) = colour_difference(r[i] as i64, g[i] as i64, b[i] as i64);
+                (u as i32, v as i32)
+            })
+            .collect();
+        Some(Palette { first, lum, chroma })
+    }
+
+    fn chroma(&self, index: i64) -> (i64, i64) {
+        let i = (index - self.first).clamp(0, self.chroma.len() as i64 - 1) as usize;
+        let (u, v) = self.chroma[i];
+        (u as i64, v as i64)
     }
 
     fn luminance(&self, index: i64) -> u16 {

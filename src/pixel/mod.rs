@@ -43,6 +43,12 @@ impl Rect {
     pub fn intersects(&self, o: &Rect) -> bool {
         self.x < o.right() && o.x < self.right() && self.y < o.bottom() && o.y < self.bottom()
     }
+    /// The common part of two rectangles (`None` if they do not overlap).
+    pub fn intersect(&self, o: Rect) -> Option<Rect> {
+        let (x0, y0) = (self.x.max(o.x), self.y.max(o.y));
+        let (x1, y1) = (self.right().min(o.right()), self.bottom().min(o.bottom()));
+        (x1 > x0 && y1 > y0).then(|| Rect::new(x0, y0, x1 - x0, y1 - y0))
+    }
     pub fn union(&self, o: &Rect) -> Rect {
         let (x0, y0) = (self.x.min(o.x), self.y.min(o.y));
         let (x1, y1) = (self.right().max(o.right()), self.bottom().max(o.bottom()));
@@ -223,8 +229,8 @@ pub struct PixelInput {
     pub mask_outside_ultrasound_regions: bool,
     /// extra labels that `all-text` leaves (matched case-insensitively, whole line)
     pub allow_labels: Vec<String>,
-    /// skip frames without sharp edges (they cannot hold readable text; `src/pixel/prepass.rs`);
-    /// `false`: every frame goes to the detector
+    /// skip frames without the strokes of letters and detect only the regions around them
+    /// (`src/pixel/prepass.rs`); `false`: every whole frame goes to the detector
     pub prepass: bool,
 }
 

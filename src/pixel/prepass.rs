@@ -1,21 +1,22 @@
-//! The pre-pass in front of the text detector: a frame without sharp edges cannot hold readable text
-//! and is not given to the detector (blank frames, empty backgrounds, smooth phantoms).
+//! The pre-pass in front of the text detector: what of a frame the detector needs to see ([`plan`]).
 //!
-//! Rule (also in the README): the frame's 8-bit grey view is cut into tiles; a tile is *busy* when at
-//! least [`Prepass::min_edges`] of its pixels have a central difference of at least
-//! [`Prepass::contrast`] grey levels (10% of the range); a frame without a busy tile is skipped. The
-//! thresholds are far below the contrast of any text the detector can find, so the pre-pass never
-//! skips text it would have found: `examples/prepass_recall.rs` measures this against whole-frame
-//! detection on every frame of the real and generated files.
+//! Rule (also in the README): in the frame's 8-bit grey view, a *stroke* is an edge of at least
+//! [`Prepass::contrast`] grey levels followed within 2–[`STROKE_MAX`] pixels by an edge of the other
+//! sign, along a row (a vertical stroke) or a column (a horizontal one); a tile is a *stroke tile* when
+//! it holds a stroke and it and its 8 neighbours hold at least [`MIN_CROSSINGS`] of each direction.
+//! Letters of every size the detector reads make many; flat and smooth frames, wide blocks and smooth
+//! anatomy make none. A frame without a stroke tile is skipped. In a frame the detector sees at scale 1,
+//! only rectangles around the stroke tiles are detected (the engine falls back to the whole frame when a
+//! box reaches a rectangle's inner edge). `examples/prepass_recall.rs` measures this against
+//! whole-frame detection on every frame of the real and generated files.
 //!
-//! Regions (detecting only the busy parts, or only the parts of a cine frame that changed) were tried
-//! and measured: on real images busy tiles cover 45–60% of the frame and connect across it (anatomy,
-//! speckle, noise), and detection in crops gave slightly different boxes than the whole frame, so no
-//! region shortcut is taken.
+//! Tried and measured before: regions of *busy* tiles (any sharp edge) covered 45–60% of real frames
+//! and connected across them (anatomy, speckle, noise); a half-resolution candidate pass lost small
+//! text; detecting only what changed between cine frames lost boxes.
 
 use super::Grey;
 
-/// Parameters of [`has_edges`].
+/// Tile and contrast parameters of the pre-pass.
 #[derive(Clone, Copy, Debug)]
 pub struct Prepass {
     /// tile side in pixels
@@ -36,14 +37,24 @@ impl Default for Prepass {
     }
 }
 
-/// Whether any part of `g` has the sharp edges of text (false: a flat frame, nothing to detect).
-pub fn has_edges(g: &Grey, p: &Prepass) -> bool {
+/// Whether a colour-difference view has sharp edges in a tile where the luminance view has none:
+/// text drawn in a colour of its background's luminance. Only then is the view given to the detector.
+pub fn chroma_only_edges(luma: &Grey, chroma: &Grey, p: &Prepass) -> bool {
+    let l = busy_tiles(luma, p);
+    let c = busy_tiles(chroma, p);
+    l.len() == c.len() && c.iter().zip(&l).any(|(&c, &l)| c && !l)
+}
+
+/// Per tile (row-major, `tile`-pixel squares): whether it holds `min_edges` edge pixels.
+fn busy_tiles(g: &Grey, p: &Prepass) -> Vec<bool> {
     let (w, h) = (g.w, g.h);
-    if w < 3 || h < 3 {
-        return true;
-    }
     let t = p.tile.max(4);
-    let tw = w.div_ceil(t);
+    let (tw, th) = (w.div_ceil(t), h.div_ceil(t));
+    let mut busy = vec![false; tw * th];
+    if w < 3 || h < 3 {
+        busy.iter_mut().for_each(|b| *b = true);
+        return busy;
+    }
     let c = p.contrast as i16;
     let d = &g.data;
     let mut count = vec![0u32; tw];
@@ -51,6 +62,7 @@ pub fn has_edges(g: &Grey, p: &Prepass) -> bool {
         if y % t == 0 {
             count.iter_mut().for_each(|n| *n = 0);
         }
+        let band = (y / t) * tw;
         let row = y * w;
         for x in 1..w - 1 {
             let gx = (d[row + x + 1] as i16 - d[row + x - 1] as i16).abs();
@@ -59,10 +71,200 @@ pub fn has_edges(g: &Grey, p: &Prepass) -> bool {
                 let n = &mut count[x / t];
                 *n += 1;
                 if *n >= p.min_edges {
-                    return true;
+                    busy[band + x / t] = true;
                 }
             }
         }
     }
-    false
+    busy
+}
+
+/// What to give the detector for one frame ([`plan`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scan {
+    /// nothing: the frame has no stroke tile
+    Skip,
+    /// these rectangles (each at least [`MIN_REGION`] on its longest side, so detected at the same
+    /// scale as the whole frame); a box touching a rectangle's inner edge sends the whole frame
+    Regions(Vec<super::Rect>),
+    /// the whole frame
+    Whole,
+}
+
+/// The detector's scale is 1 for frames whose longest side lies in `MIN_REGION..=MAX_REGION_FRAME`
+/// ([`super::boxes::det_scale`]); only those are cut into regions.
+pub const MIN_REGION: usize = 256;
+pub const MAX_REGION_FRAME: usize = 1024;
+
+/// Stroke parameters: an edge of one sign followed, within `STROKE_MAX` pixels (and at least 2), by
+/// an edge of the other sign along a row (a vertical stroke) or a column (a horizontal stroke); a tile
+/// is a *stroke tile* with at least `MIN_CROSSINGS` of each. Text of every size the detector reads
+/// has many; smooth anatomy and flat backgrounds have none.
+const STROKE_MAX: usize = 24;
+const MIN_CROSSINGS: u32 = 3;
+/// Stroke tiles are grown by this many tiles before they are joined into regions.
+const GROW: usize = 3;
+/// Regions covering more than this share of the frame: the whole frame instead.
+const MAX_REGION_SHARE: f64 = 0.6;
+
+/// Per tile (row-major): whether it is a stroke tile.
+pub fn stroke_tiles(g: &Grey, p: &Prepass) -> Vec<bool> {
+    let (w, h) = (g.w, g.h);
+    let t = p.tile.max(4);
+    let (tw, th) = (w.div_ceil(t), h.div_ceil(t));
+    if w < 3 || h < 3 {
+        return vec![true; tw * th];
+    }
+    let c = p.contrast as i16;
+    let d = &g.data;
+    let mut across = vec![0u32; tw * th];
+    let mut down = vec![0u32; tw * th];
+    for y in 0..h {
+        let row = y * w;
+        let mut last: Option<(usize, bool)> = None;
+        for x in 1..w - 1 {
+            let gx = d[row + x + 1] as i16 - d[row + x - 1] as i16;
+            if gx.abs() >= c {
+                let up = gx > 0;
+                if let Some((lx, lu)) = last {
+                    if lu != up && (2..=STROKE_MAX).contains(&(x - lx)) {
+                        across[(y / t) * tw + x / t] += 1;
+                    }
+                }
+                last = Some((x, up));
+            }
+        }
+    }
+    for x in 0..w {
+        let mut last: Option<(usize, bool)> = None;
+        for y in 1..h - 1 {
+            let gy = d[(y + 1) * w + x] as i16 - d[(y - 1) * w + x] as i16;
+            if gy.abs() >= c {
+                let up = gy > 0;
+                if let Some((ly, lu)) = last {
+                    if lu != up && (2..=STROKE_MAX).contains(&(y - ly)) {
+                        down[(y / t) * tw + x / t] += 1;
+                    }
+                }
+                last = Some((y, up));
+            }
+        }
+    }
+    // over each tile and its 8 neighbours (a thick stroke's two edges, and a letter's strokes of
+    // both directions, may fall in neighbouring tiles)
+    let around = |v: &[u32], tx: usize, ty: usize| -> u32 {
+        let mut n = 0;
+        for y in ty.saturating_sub(1)..(ty + 2).min(th) {
+            for x in tx.saturating_sub(1)..(tx + 2).min(tw) {
+                n += v[y * tw + x];
+            }
+        }
+        n
+    };
+    (0..tw * th)
+        .map(|i| {
+            let (tx, ty) = (i % tw, i / tw);
+            (across[i] > 0 || down[i] > 0)
+                && around(&across, tx, ty) >= MIN_CROSSINGS
+                && around(&down, tx, ty) >= MIN_CROSSINGS
+        })
+        .collect()
+}
+
+/// What of frame `g` the detector needs to see: nothing when no tile has the strokes of text; else
+/// the stroke tiles grown by [`GROW`] tiles, joined, each rectangle widened to at least
+/// [`MIN_REGION`] and to the detector's stride, when the frame is detected at scale 1 and the
+/// rectangles cover at most [`MAX_REGION_SHARE`] of it; else the whole frame.
+pub fn plan(g: &Grey, p: &Prepass) -> Scan {
+    use super::Rect;
+    let tiles = stroke_tiles(g, p);
+    if !tiles.iter().any(|&b| b) {
+        return Scan::Skip;
+    }
+    let longest = g.w.max(g.h);
+    if !(MIN_REGION..=MAX_REGION_FRAME).contains(&longest) {
+        return Scan::Whole;
+    }
+    let t = p.tile.max(4);
+    let (tw, th) = (g.w.div_ceil(t), g.h.div_ceil(t));
+    // grown tiles, then their connected parts' bounding rectangles
+    let mut grown = vec![false; tw * th];
+    for ty in 0..th {
+        for tx in 0..tw {
+            if tiles[ty * tw + tx] {
+                for y in ty.saturating_sub(GROW)..(ty + GROW + 1).min(th) {
+                    for x in tx.saturating_sub(GROW)..(tx + GROW + 1).min(tw) {
+                        grown[y * tw + x] = true;
+                    }
+                }
+            }
+        }
+    }
+    let mut seen = vec![false; tw * th];
+    let mut rects: Vec<Rect> = Vec::new();
+    for start in 0..tw * th {
+        if !grown[start] || seen[start] {
+            continue;
+        }
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        let mut stack = vec![start];
+        seen[start] = true;
+        while let Some(i) = stack.pop() {
+            let (x, y) = (i % tw, i / tw);
+            (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+            for (dx, dy) in [(-1i64, 0i64), (1, 0), (0, -1), (0, 1)] {
+                let (nx, ny) = (x as i64 + dx, y as i64 + dy);
+                if nx < 0 || ny < 0 || nx >= tw as i64 || ny >= th as i64 {
+                    continue;
+                }
+                let j = ny as usize * tw + nx as usize;
+                if grown[j] && !seen[j] {
+                    seen[j] = true;
+                    stack.push(j);
+                }
+            }
+        }
+        let (px0, py0) = (x0 * t, y0 * t);
+        let (px1, py1) = (((x1 + 1) * t).min(g.w), ((y1 + 1) * t).min(g.h));
+        rects.push(fit(px0, py0, px1 - px0, py1 - py0, g.w, g.h));
+    }
+    // join overlapping rectangles (refitted) until none overlap
+    loop {
+        let mut joined = false;
+        'outer: for i in 0..rects.len() {
+            for j in i + 1..rects.len() {
+                if rects[i].intersects(&rects[j]) {
+                    let u = rects[i].union(&rects[j]);
+                    rects[i] = fit(u.x as usize, u.y as usize, u.w as usize, u.h as usize, g.w, g.h);
+                    rects.swap_remove(j);
+                    joined = true;
+                    break 'outer;
+                }
+            }
+        }
+        if !joined {
+            break;
+        }
+    }
+    let area: u64 = rects.iter().map(|r| r.area()).sum();
+    if area as f64 > MAX_REGION_SHARE * (g.w * g.h) as f64 {
+        return Scan::Whole;
+    }
+    Scan::Regions(rects)
+}
+
+/// A rectangle widened (about its centre, kept inside the frame) to at least [`MIN_REGION`] and to a
+/// multiple of 32 on each side where the frame allows.
+fn fit(x: usize, y: usize, w: usize, h: usize, fw: usize, fh: usize) -> super::Rect {
+    let side = |p: usize, len: usize, full: usize| -> (usize, usize) {
+        let want = len.max(MIN_REGION).div_ceil(32) * 32;
+        if want >= full {
+            return (0, full);
+        }
+        let start = (p + len / 2).saturating_sub(want / 2).min(full - want);
+        (start, want)
+    };
+    let (x, w) = side(x, w, fw);
+    let (y, h) = side(y, h, fh);
+    super::Rect::new(x as u32, y as u32, w as u32, h as u32)
 }

@@ -41,7 +41,13 @@ impl TextFinder for Bright {
 }
 
 fn engine_px(policy: &str, finder: Option<Arc<dyn TextFinder>>) -> Engine {
-    let json = format!(r#"{{"pixels": {{"policy": "{policy}"}}}}"#);
+    engine_px_prepass(policy, finder, true)
+}
+
+/// With `prepass: false`, every frame goes to the finder whatever it shows (for finders that ignore
+/// the pixels).
+fn engine_px_prepass(policy: &str, finder: Option<Arc<dyn TextFinder>>, prepass: bool) -> Engine {
+    let json = format!(r#"{{"pixels": {{"policy": "{policy}", "prepass": {prepass}}}}}"#);
     let mut e = Engine::new(
         dicom_deid::Config::from_json(&json).unwrap(),
         Key::new(b"k"),
@@ -52,13 +58,22 @@ fn engine_px(policy: &str, finder: Option<Arc<dyn TextFinder>>) -> Engine {
     e.unwrap()
 }
 
-/// A 16-bit MONOCHROME2 image file: background ramp 100..=1099, text block (value 4000) at `text`
-/// in each frame (none when `None`).
+/// A 16-bit MONOCHROME2 image file: background ramp 100..=1099, "text" (value 4000: the outline of
+/// `text` and thin strokes inside it every 3 columns and 4 rows, as glyphs have) in each frame (none
+/// when `None`).
 fn mono16(cols: u16, rows: u16, frames: usize, text: impl Fn(usize) -> Option<Rect>) -> Vec<u8> {
     mono16_with(cols, rows, frames, |f, x, y| {
-        let inside =
-            text(f).is_some_and(|r| x >= r.x && x < r.right() && y >= r.y && y < r.bottom());
-        if inside {
+        let ink = text(f).is_some_and(|r| {
+            x >= r.x
+                && x < r.right()
+                && y >= r.y
+                && y < r.bottom()
+                && (x == r.right() - 1
+                    || y == r.bottom() - 1
+                    || (x - r.x) % 3 == 0
+                    || (y - r.y) % 4 == 0)
+        });
+        if ink {
             4000
         } else {
             100 + ((x * 7 + y * 3) % 1000) as u16
@@ -349,7 +364,8 @@ fn masked_jpeg_is_written_as_explicit_little_endian_and_stays_marked_lossy() {
     let input =
         std::fs::read(ensure_corpus().join("pydicom-3.0.2/test_files/SC_rgb_jpeg_dcmtk.dcm"))
             .unwrap();
-    let out = engine_px("phi-only", Some(Arc::new(Fixed(Rect::new(2, 2, 10, 10)))))
+    // (colour bars: no strokes, so the pre-pass would not show them to the finder)
+    let out = engine_px_prepass("phi-only", Some(Arc::new(Fixed(Rect::new(2, 2, 10, 10)))), false)
         .process(&input, "a")
         .unwrap();
     let o = dicom::parse(&out.bytes).unwrap();
@@ -525,12 +541,14 @@ impl TextFinder for Counting {
 }
 
 #[test]
-fn a_flat_frame_is_not_given_to_the_detector_unless_the_prepass_is_off() {
-    // three frames: flat, a smooth ramp, one with a sharp bright bar
-    let input = mono16_with(64, 32, 3, |f, x, y| match f {
+fn a_frame_without_strokes_is_not_given_to_the_detector_unless_the_prepass_is_off() {
+    // four frames: flat, a smooth ramp, a wide bright bar (edges, no strokes), and thin strokes in
+    // both directions as letters have
+    let input = mono16_with(64, 32, 4, |f, x, y| match f {
         0 => 100,
         1 => 100 + 2 * x as u16,
-        _ if x > 10 && x < 14 && y > 4 && y < 20 => 4000,
+        2 if x > 10 && x < 40 && y > 4 && y < 28 => 4000,
+        3 if x > 10 && x < 40 && y > 4 && y < 20 && (x % 3 == 0 || y % 4 == 0) => 4000,
         _ => 100,
     });
     let count = |prepass: bool| {
@@ -544,12 +562,155 @@ fn a_flat_frame_is_not_given_to_the_detector_unless_the_prepass_is_off() {
             .unwrap();
         assert!(pixel_bytes(&input) == pixel_bytes(&out.bytes));
         let px = out.report.pixel.unwrap();
-        assert_eq!(px.frames, 3);
+        assert_eq!(px.frames, 4);
         (
             finder.0.load(std::sync::atomic::Ordering::SeqCst),
             px.frames_detected,
         )
     };
     assert_eq!(count(true), (1, 1));
-    assert_eq!(count(false), (3, 3));
+    assert_eq!(count(false), (4, 4));
+}
+
+#[test]
+fn text_in_a_colour_of_its_backgrounds_luminance_is_found_in_a_colour_difference_view() {
+    // 8-bit RGB, grey (135,135,135) everywhere except a date drawn in magenta of the same luminance
+    // (299·200 + 587·90 + 114·200 = 135 430): the luminance view is flat, the Cb and Cr views are not
+    let (cols, rows) = (64u16, 32u16);
+    let text = Rect::new(10, 8, 24, 9);
+    let mut px = Vec::new();
+    for y in 0..rows as u32 {
+        for x in 0..cols as u32 {
+            let inside = x >= text.x && x < text.right() && y >= text.y && y < text.bottom();
+            px.extend_from_slice(if inside { &[200, 90, 200] } else { &[135, 135, 135] });
+        }
+    }
+    let mut els = base_elements();
+    els.extend([
+        E::Raw(0x0028_0002, "US", 3u16.to_le_bytes().to_vec()),
+        s(0x0028_0004, "CS", "RGB"),
+        E::Raw(0x0028_0006, "US", 0u16.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0010, "US", rows.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0011, "US", cols.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0100, "US", 8u16.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0101, "US", 8u16.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0102, "US", 7u16.to_le_bytes().to_vec()),
+        E::Raw(0x0028_0103, "US", 0u16.to_le_bytes().to_vec()),
+        E::Raw(0x7FE0_0010, "OB", px),
+    ]);
+    let input = part10(&els);
+    let out = engine_px("phi-only", Some(Arc::new(Bright("2011-05-25"))))
+        .process(&input, "a")
+        .unwrap();
+    let px = out.report.pixel.as_ref().unwrap();
+    // one box (found in both colour views, read once), masked
+    assert_eq!(px.boxes.len(), 1, "{:?}", px.boxes);
+    assert!(px.masked && px.boxes[0].masked);
+    let b = pixel_bytes(&out.bytes);
+    for y in text.y..text.bottom() {
+        for x in text.x..text.right() {
+            let i = ((y * cols as u32 + x) * 3) as usize;
+            assert_eq!(&b[i..i + 3], &[0, 0, 0], "({x},{y}) not masked");
+        }
+    }
+}
+
+/// Finds the bounding box of the pixels at 255 in what it is given, and records the sizes given.
+struct Sizes(std::sync::Mutex<Vec<(usize, usize)>>);
+impl TextFinder for Sizes {
+    fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
+        self.0.lock().unwrap().push((img.w, img.h));
+        Bright("2011-05-25").detect(img)
+    }
+    fn read(&self, img: &Grey, r: Rect) -> Result<Reading, String> {
+        Bright("2011-05-25").read(img, r)
+    }
+}
+
+#[test]
+fn text_in_a_corner_of_a_large_frame_is_detected_in_a_region_and_masked_where_it_is() {
+    let text = Rect::new(400, 440, 60, 12);
+    let input = mono16(512, 512, 1, |_| Some(text));
+    let sizes = Arc::new(Sizes(Default::default()));
+    let out = engine_px("phi-only", Some(sizes.clone()))
+        .process(&input, "a")
+        .unwrap();
+    // one region around the strokes, at least 256 px a side, not the whole frame
+    let given = sizes.0.lock().unwrap().clone();
+    assert_eq!(given.len(), 1, "{given:?}");
+    assert!(given[0].0 >= 256 && given[0].1 >= 256 && given[0].0 * given[0].1 < 512 * 512 / 2);
+    // the box is reported and masked in frame coordinates
+    let px = out.report.pixel.unwrap();
+    assert_eq!(px.boxes.len(), 1);
+    let b = &px.boxes[0];
+    assert_eq!((b.x, b.y, b.w, b.h), (397, 437, 66, 18));
+    let o = pixel_bytes(&out.bytes);
+    let at = |x: u32, y: u32| {
+        let i = ((y * 512 + x) * 2) as usize;
+        u16::from_le_bytes([o[i], o[i + 1]])
+    };
+    assert_eq!(at(400, 440), 100);
+    assert_eq!(at(459, 451), 100);
+    assert_eq!(at(301, 300), 107); // the background elsewhere is untouched
+}
+
+#[test]
+fn a_line_running_to_the_edge_of_its_region_sends_the_whole_frame_to_the_detector() {
+    // strokes only at the left end of a long bright line: the region cut around the strokes ends
+    // inside the line, so the box touches the region's edge and the whole frame is detected
+    let input = mono16_with(512, 512, 1, |_, x, y| {
+        let line = (20..500).contains(&x) && (200..212).contains(&y);
+        let strokes = x < 60 && (x % 3 == 0 || y % 4 == 0);
+        if line && (strokes || x >= 60) {
+            4000
+        } else {
+            100
+        }
+    });
+    let sizes = Arc::new(Sizes(Default::default()));
+    let out = engine_px("phi-only", Some(sizes.clone()))
+        .process(&input, "a")
+        .unwrap();
+    let given = sizes.0.lock().unwrap().clone();
+    assert_eq!(given.last(), Some(&(512, 512)), "{given:?}");
+    let px = out.report.pixel.unwrap();
+    assert_eq!(px.boxes.len(), 1);
+    assert_eq!((px.boxes[0].x, px.boxes[0].w), (17, 486));
+}
+
+#[test]
+fn the_prepass_skips_frames_without_strokes_and_cuts_regions_only_at_the_detector_scale_of_one() {
+    use dicom_deid::pixel::prepass::{plan, stroke_tiles, Prepass, Scan};
+    let p = Prepass::default();
+    let grey = |w: usize, h: usize, ink: &dyn Fn(usize, usize) -> bool| Grey {
+        w,
+        h,
+        data: (0..w * h)
+            .map(|i| if ink(i % w, i / w) { 255 } else { 20 })
+            .collect(),
+    };
+    let letters = |x0: usize, y0: usize| {
+        move |x: usize, y: usize| {
+            (x0..x0 + 40).contains(&x) && (y0..y0 + 12).contains(&y) && (x % 3 == 0 || y % 4 == 0)
+        }
+    };
+    // flat, a wide block: skipped
+    assert_eq!(plan(&grey(512, 512, &|_, _| false), &p), Scan::Skip);
+    assert_eq!(
+        plan(&grey(512, 512, &|x, y| (100..300).contains(&x) && (100..300).contains(&y)), &p),
+        Scan::Skip
+    );
+    // letters in a 512² frame: a region of 256² (the strokes inside it)
+    let g = grey(512, 512, &letters(30, 30));
+    assert!(stroke_tiles(&g, &p).iter().any(|&b| b));
+    match plan(&g, &p) {
+        Scan::Regions(r) => {
+            assert_eq!(r.len(), 1);
+            assert!(r[0].w == 256 && r[0].h == 256 && r[0].x <= 30 && r[0].y <= 30);
+        }
+        other => panic!("{other:?}"),
+    }
+    // small frames (scaled up for the detector) and large ones (scaled down): the whole frame
+    assert_eq!(plan(&grey(200, 150, &letters(30, 30)), &p), Scan::Whole);
+    assert_eq!(plan(&grey(1600, 1200, &letters(30, 30)), &p), Scan::Whole);
 }
