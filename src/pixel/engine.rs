@@ -562,17 +562,13 @@ pub fn detect_frame(
     use_prepass: bool,
 ) -> Result<FrameBoxes, PixelError> {
     let p = prepass::Prepass::default();
-    let Some(luma) = views.first() else {
-        return Ok(FrameBoxes {
-            boxes: Vec::new(),
-            detected: false,
-            area: 0,
-        });
-    };
     let mut out = FrameBoxes {
         boxes: Vec::new(),
         detected: false,
         area: 0,
+    };
+    let Some(luma) = views.first() else {
+        return Ok(out);
     };
     let whole = (luma.w * luma.h) as u64;
     let scan = if use_prepass {
@@ -601,8 +597,14 @@ pub fn detect_frame(
         out.boxes = found.into_iter().map(|b| (0, b)).collect();
         out.detected = true;
     }
+    // the luminance view's busy tiles, once for all colour views (grey frames have none)
+    let luma_busy = if views.len() > 1 {
+        prepass::busy_tiles(luma, &p)
+    } else {
+        Vec::new()
+    };
     for (vi, view) in views.iter().enumerate().skip(1) {
-        if !prepass::chroma_only_edges(luma, view, &p) {
+        if !prepass::chroma_only_edges(&luma_busy, view, &p) {
             continue;
         }
         out.detected = true;

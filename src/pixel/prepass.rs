@@ -37,16 +37,16 @@ impl Default for Prepass {
     }
 }
 
-/// Whether a colour-difference view has sharp edges in a tile where the luminance view has none:
-/// text drawn in a colour of its background's luminance. Only then is the view given to the detector.
-pub fn chroma_only_edges(luma: &Grey, chroma: &Grey, p: &Prepass) -> bool {
-    let l = busy_tiles(luma, p);
+/// Whether a colour-difference view has sharp edges in a tile where the luminance view has none
+/// (`luma_busy`: [`busy_tiles`] of the luminance view): text drawn in a colour of its background's
+/// luminance. Only then is the view given to the detector.
+pub fn chroma_only_edges(luma_busy: &[bool], chroma: &Grey, p: &Prepass) -> bool {
     let c = busy_tiles(chroma, p);
-    l.len() == c.len() && c.iter().zip(&l).any(|(&c, &l)| c && !l)
+    luma_busy.len() == c.len() && c.iter().zip(luma_busy).any(|(&c, &l)| c && !l)
 }
 
 /// Per tile (row-major, `tile`-pixel squares): whether it holds `min_edges` edge pixels.
-fn busy_tiles(g: &Grey, p: &Prepass) -> Vec<bool> {
+pub fn busy_tiles(g: &Grey, p: &Prepass) -> Vec<bool> {
     let (w, h) = (g.w, g.h);
     let t = p.tile.max(4);
     let (tw, th) = (w.div_ceil(t), h.div_ceil(t));
@@ -120,35 +120,10 @@ pub fn stroke_tiles(g: &Grey, p: &Prepass) -> Vec<bool> {
     let mut across = vec![0u32; tw * th];
     let mut down = vec![0u32; tw * th];
     for y in 0..h {
-        let row = y * w;
-        let mut last: Option<(usize, bool)> = None;
-        for x in 1..w - 1 {
-            let gx = d[row + x + 1] as i16 - d[row + x - 1] as i16;
-            if gx.abs() >= c {
-                let up = gx > 0;
-                if let Some((lx, lu)) = last {
-                    if lu != up && (2..=STROKE_MAX).contains(&(x - lx)) {
-                        across[(y / t) * tw + x / t] += 1;
-                    }
-                }
-                last = Some((x, up));
-            }
-        }
+        strokes_along(w, |x| d[y * w + x], c, |x| across[(y / t) * tw + x / t] += 1);
     }
     for x in 0..w {
-        let mut last: Option<(usize, bool)> = None;
-        for y in 1..h - 1 {
-            let gy = d[(y + 1) * w + x] as i16 - d[(y - 1) * w + x] as i16;
-            if gy.abs() >= c {
-                let up = gy > 0;
-                if let Some((ly, lu)) = last {
-                    if lu != up && (2..=STROKE_MAX).contains(&(y - ly)) {
-                        down[(y / t) * tw + x / t] += 1;
-                    }
-                }
-                last = Some((y, up));
-            }
-        }
+        strokes_along(h, |y| d[y * w + x], c, |y| down[(y / t) * tw + x / t] += 1);
     }
     // over each tile and its 8 neighbours (a thick stroke's two edges, and a letter's strokes of
     // both directions, may fall in neighbouring tiles)
@@ -169,6 +144,24 @@ pub fn stroke_tiles(g: &Grey, p: &Prepass) -> Vec<bool> {
                 && around(&down, tx, ty) >= MIN_CROSSINGS
         })
         .collect()
+}
+
+/// Along one line of `n` pixels (`at(i)`): calls `hit(i)` at the second edge of each stroke (an edge
+/// of at least `c` followed within 2–[`STROKE_MAX`] pixels by one of the other sign).
+fn strokes_along(n: usize, at: impl Fn(usize) -> u8, c: i16, mut hit: impl FnMut(usize)) {
+    let mut last: Option<(usize, bool)> = None;
+    for i in 1..n.saturating_sub(1) {
+        let g = at(i + 1) as i16 - at(i - 1) as i16;
+        if g.abs() >= c {
+            let up = g > 0;
+            if let Some((li, lu)) = last {
+                if lu != up && (2..=STROKE_MAX).contains(&(i - li)) {
+                    hit(i);
+                }
+            }
+            last = Some((i, up));
+        }
+    }
 }
 
 /// What of frame `g` the detector needs to see: nothing when no tile has the strokes of text; else
