@@ -172,6 +172,38 @@ pub fn pad(r: Rect, m: u32, cols: u32, rows: u32) -> Rect {
     )
 }
 
+/// The masks of all frames of a multi-frame image as one set: boxes that overlap by at least half of
+/// the smaller one become their bounding box (the same text found a few pixels apart on different
+/// frames), others stay apart (text that moves). Each input box lies inside one output box.
+pub fn union_across_frames(boxes: impl IntoIterator<Item = Rect>) -> Vec<Rect> {
+    let close = |a: &Rect, b: &Rect| {
+        a.intersect(*b)
+            .is_some_and(|i| i.area() * 2 >= a.area().min(b.area()))
+    };
+    let mut out: Vec<Rect> = Vec::new();
+    for b in boxes {
+        match out.iter_mut().find(|o| close(o, &b)) {
+            Some(o) => *o = o.union(&b),
+            None => out.push(b),
+        }
+    }
+    // grown boxes may now overlap each other
+    loop {
+        let pair = (0..out.len())
+            .flat_map(|i| (i + 1..out.len()).map(move |j| (i, j)))
+            .find(|&(i, j)| close(&out[i], &out[j]));
+        match pair {
+            Some((i, j)) => {
+                out[i] = out[i].union(&out[j]);
+                out.swap_remove(j);
+            }
+            None => break,
+        }
+    }
+    out.sort_by_key(|r| (r.y, r.x));
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,6 +265,27 @@ mod tests {
                 Rect::new(10, 40, 30, 12)
             ]
         );
+    }
+
+    #[test]
+    fn boxes_of_the_same_text_on_several_frames_join_and_moving_text_stays_apart() {
+        let u = union_across_frames([
+            Rect::new(75, 39, 312, 28),
+            Rect::new(79, 39, 308, 28),
+            Rect::new(68, 39, 319, 29),
+            Rect::new(10, 200, 40, 12),
+            Rect::new(60, 200, 40, 12),
+            Rect::new(75, 39, 312, 28),
+        ]);
+        assert_eq!(
+            u,
+            vec![
+                Rect::new(68, 39, 319, 29),
+                Rect::new(10, 200, 40, 12),
+                Rect::new(60, 200, 40, 12)
+            ]
+        );
+        assert!(union_across_frames([]).is_empty());
     }
 
     #[test]

@@ -422,11 +422,14 @@ pub fn clean(
     // per frame: text boxes to mask
     let mut per_frame: Vec<Vec<Rect>> = vec![Vec::new(); info.frames as usize];
     if let (Some(finder), true) = (finder, cfg.policy != Policy::None) {
-        type Decision = (Option<&'static str>, Vec<Rect>);
+        // (reason, boxes to mask, the text read: kept in memory only, to judge a continuation)
+        type Decision = (Option<&'static str>, Vec<Rect>, String);
         type Found = Vec<(Rect, Option<&'static str>, Vec<Rect>)>;
         let mut seen: HashMap<u64, Found> = HashMap::new();
         // (view, box, crop identity) → decision
         let mut read_cache: HashMap<(usize, Rect, u64), Decision> = HashMap::new();
+        // (box, strips' identity) → continuation boxes
+        let mut cont_cache: HashMap<(Rect, u64), Vec<Rect>> = HashMap::new();
         for f in 0..info.frames {
             let layout = frames.layout(&info);
             let samples = frames.frame(&info, f);
@@ -447,10 +450,11 @@ pub fn clean(
                         boxes.extend(split_tall(of_view.collect()).into_iter().map(|b| (vi, b)));
                     }
                     let mut v = Vec::with_capacity(boxes.len());
+                    let known: Vec<Rect> = boxes.iter().map(|(_, o)| *o).collect();
                     for (vi, b) in boxes {
                         let g = &views[vi];
                         let ck = frame_key(&g.crop(b).data);
-                        let (d, parts) = match read_cache.get(&(vi, b, ck)) {
+                        let (d, parts, text) = match read_cache.get(&(vi, b, ck)) {
                             Some(d) => d.clone(),
                             None => {
                                 let reading = finder.read(g, b).map_err(PixelError::Ocr)?;
@@ -481,10 +485,23 @@ pub fn clean(
                                     Some(_) => vec![b],
                                     None => Vec::new(),
                                 };
-                                let v = (d.map(|x| x.0), parts);
+                                let v = (d.map(|x| x.0), parts, reading.text);
                                 read_cache.insert((vi, b, ck), v.clone());
                                 v
                             }
+                        };
+                        // a masked line whose text runs on over a part of the image close to the
+                        // text's own value (a banner half over bright anatomy): the rest of the word
+                        let parts = if d.is_some() {
+                            let mut p = parts;
+                            let line = Line { rect: b, text: &text };
+                            p.extend(continuation(finder, g, &line, &known, &mut cont_cache, |t| {
+                                decide(cfg.policy, t, cleaner, deny, &cfg.allow)
+                                    .is_some_and(|(r, _)| r != "unreadable")
+                            })?);
+                            p
+                        } else {
+                            parts
                         };
                         v.push((b, d, parts));
                     }
@@ -520,6 +537,30 @@ pub fn clean(
             }
         }
     }
+    if cfg.mask_on_every_frame && per_frame.len() > 1 {
+        // what was masked on some frame is masked on all: one set of boxes for the image
+        let all = boxes::union_across_frames(per_frame.iter().flatten().copied());
+        for r in all {
+            let mut added = false;
+            for v in per_frame.iter_mut() {
+                if !v.iter().any(|o| o.intersect(r) == Some(r)) {
+                    v.push(r);
+                    added = true;
+                }
+            }
+            if added {
+                report.boxes.push(BoxRecord {
+                    frame: None,
+                    x: r.x,
+                    y: r.y,
+                    w: r.w,
+                    h: r.h,
+                    reason: "other-frames".into(),
+                    masked: true,
+                });
+            }
+        }
+    }
     let any = !regions.is_empty() || per_frame.iter().any(|v| !v.is_empty());
     if !any {
         return Ok(Some((report, ts_uid.to_string())));
@@ -540,6 +581,147 @@ pub fn clean(
         report.transfer_syntax_out = Some(out_ts.clone());
     }
     Ok(Some((report, out_ts)))
+}
+
+/// A word that announces an identifying value after it ("PID", "MRN:", "D.O.B.", "Name").
+fn is_caption(word: &str) -> bool {
+    let w: String = word
+        .chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_uppercase)
+        .collect();
+    const CAPTIONS: &[&str] = &[
+        "ID", "PID", "MRN", "PATID", "PATIENTID", "NAME", "PATIENT", "PAT", "PT", "DOB", "BIRTH",
+        "BORN", "ACC", "ACCESSION", "ACCNO", "NO", "NR", "NUM", "GEB", "NOM", "NOME", "NAISSANCE",
+        "NASCITA", "NOMBRE", "FECHA", "DATUM", "DATE",
+    ];
+    CAPTIONS.contains(&w.as_str())
+}
+
+/// A masked line: its box and the text read in it.
+struct Line<'a> {
+    rect: Rect,
+    text: &'a str,
+}
+
+/// Where a masked line may go on unseen (a banner half over a part of the image close to the text's
+/// own value): the strips beside it (up to 6 line heights wide) are stretched to their local contrast
+/// ([`Grey::local_contrast`]); where that shows the strokes of letters, they are given to the
+/// detector. A box found there that starts within a line height of the line, on the line, and is not
+/// one of the frame's `known` boxes is read, and returned (in frame coordinates) when `identifying`
+/// holds for its text alone, or for the line's edge word joined with it when it does not hold for
+/// that word alone (the rest of a cut ID: "… 55" + "17799").
+fn continuation(
+    finder: &dyn TextFinder,
+    g: &Grey,
+    line: &Line<'_>,
+    known: &[Rect],
+    cache: &mut HashMap<(Rect, u64), Vec<Rect>>,
+    identifying: impl Fn(&str) -> bool,
+) -> Result<Vec<Rect>, PixelError> {
+    let b = line.rect;
+    let reach = 6 * b.h;
+    let left_w = b.x.min(reach);
+    let right_w = (g.w as u32).saturating_sub(b.right()).min(reach);
+    let strips: Vec<(bool, Rect, Grey)> = [
+        (true, Rect::new(b.x - left_w, b.y, left_w, b.h)),
+        (false, Rect::new(b.right(), b.y, right_w, b.h)),
+    ]
+    .into_iter()
+    .filter(|(_, s)| s.w >= b.h)
+    .map(|(left, s)| (left, s, g.crop(s)))
+    .collect();
+    let key = {
+        let mut all = line.text.as_bytes().to_vec();
+        for (_, _, c) in &strips {
+            all.extend_from_slice(&c.data);
+        }
+        (b, frame_key(&all))
+    };
+    if let Some(v) = cache.get(&key) {
+        return Ok(v.clone());
+    }
+    let p = prepass::Prepass::default();
+    let mut out = Vec::new();
+    for (left, strip, crop) in strips {
+        let local = crop.local_contrast(b.h as usize, 8);
+        if !prepass::stroke_tiles(&local, &p).into_iter().any(|t| t) {
+            continue;
+        }
+        // boxes on the line, nearest the line first
+        let mut found: Vec<(Rect, Rect)> = finder
+            .detect(&local)
+            .map_err(PixelError::Ocr)?
+            .into_iter()
+            .map(|r| (r, Rect::new(r.x + strip.x, r.y + strip.y, r.w, r.h)))
+            .filter(|(_, at)| {
+                let on_line = at
+                    .intersect(Rect::new(0, b.y, u32::MAX, b.h))
+                    .is_some_and(|i| i.h * 2 >= at.h.min(b.h));
+                let seen = known
+                    .iter()
+                    .any(|k| k.intersect(*at).is_some_and(|i| i.area() * 2 >= at.area()));
+                on_line && !seen
+            })
+            .collect();
+        found.sort_by_key(|(_, at)| if left { u32::MAX - at.right() } else { at.x });
+        // a chain of boxes, each within two line heights of the one before (a word cut again where
+        // its background changes)
+        let mut chain: Vec<(Rect, String)> = Vec::new();
+        let mut edge = if left { b.x } else { b.right() };
+        for (r, at) in found {
+            let gap = if left {
+                edge.saturating_sub(at.right())
+            } else {
+                at.x.saturating_sub(edge)
+            };
+            if gap > 2 * b.h {
+                break;
+            }
+            let t = finder.read(&local, r).map_err(PixelError::Ocr)?.text;
+            edge = if left { at.x } else { at.right() };
+            chain.push((at, t));
+        }
+        if chain.is_empty() {
+            continue;
+        }
+        let mut texts: Vec<&str> = chain.iter().map(|(_, t)| t.as_str()).collect();
+        if left {
+            texts.reverse();
+        }
+        let t = texts.concat();
+        // the word the line was cut in, and that word made whole
+        let word = if left {
+            line.text.split_whitespace().next()
+        } else {
+            line.text.split_whitespace().last()
+        }
+        .unwrap_or("");
+        let whole = if left {
+            format!("{t}{word}")
+        } else {
+            format!("{word}{t}")
+        };
+        let readable = t.chars().any(|c| c.is_alphanumeric());
+        if readable
+            && (identifying(&t)
+                || identifying(&whole) && !identifying(word)
+                || !left && is_caption(word))
+        {
+            // one box from the line to the chain's far end, and half a line height on (the
+            // detector's box falls short where the text fades into its background)
+            let (x0, x1) = if left {
+                (edge.saturating_sub(b.h / 2), b.x)
+            } else {
+                (b.right(), (edge + b.h / 2).min(g.w as u32))
+            };
+            let y0 = chain.iter().map(|(a, _)| a.y).min().unwrap_or(b.y).min(b.y);
+            let y1 = chain.iter().map(|(a, _)| a.bottom()).max().unwrap_or(b.bottom()).max(b.bottom());
+            out.push(Rect::new(x0, y0, x1 - x0, y1 - y0));
+        }
+    }
+    cache.insert(key, out.clone());
+    Ok(out)
 }
 
 /// The text boxes of one frame (with the index of the view they were found in), and whether the

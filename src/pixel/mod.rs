@@ -179,6 +179,46 @@ impl Grey {
     }
 }
 
+impl Grey {
+    /// Each pixel stretched between the darkest and brightest pixel of the `win` × `win` window around
+    /// it (0 where that window spans less than `min_span` levels): text drawn over a part of the image
+    /// close to its own value becomes as sharp as text on a plain background.
+    pub fn local_contrast(&self, win: usize, min_span: u8) -> Grey {
+        let r = win / 2;
+        // separable running minimum and maximum: along rows, then along columns
+        let pass = |src: &[u8], w: usize, h: usize, horizontal: bool, f: fn(u8, u8) -> u8| {
+            let mut out = vec![0u8; src.len()];
+            for y in 0..h {
+                for x in 0..w {
+                    let (c, n) = if horizontal { (x, w) } else { (y, h) };
+                    let (a, z) = (c.saturating_sub(r), (c + r).min(n - 1));
+                    let mut v = src[y * w + x];
+                    for k in a..=z {
+                        let i = if horizontal { y * w + k } else { k * w + x };
+                        v = f(v, src[i]);
+                    }
+                    out[y * w + x] = v;
+                }
+            }
+            out
+        };
+        let (w, h) = (self.w, self.h);
+        let lo = pass(&pass(&self.data, w, h, true, u8::min), w, h, false, u8::min);
+        let hi = pass(&pass(&self.data, w, h, true, u8::max), w, h, false, u8::max);
+        let data = (0..self.data.len())
+            .map(|i| {
+                let span = hi[i] - lo[i];
+                if span < min_span {
+                    0
+                } else {
+                    ((self.data[i] - lo[i]) as u32 * 255 / span as u32) as u8
+                }
+            })
+            .collect();
+        Grey { w, h, data }
+    }
+}
+
 /// Which burned-in text is masked.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
@@ -232,6 +272,10 @@ pub struct PixelInput {
     /// skip frames without the strokes of letters and detect only the regions around them
     /// (`src/pixel/prepass.rs`); `false`: every whole frame goes to the detector
     pub prepass: bool,
+    /// multi-frame images: text masked on one frame is masked on every frame (text burned into a
+    /// series usually stays put, and a frame where it is faint or half hidden must not show it);
+    /// `false`: each frame gets only the boxes found on it
+    pub mask_on_every_frame: bool,
 }
 
 impl Default for PixelInput {
@@ -245,6 +289,7 @@ impl Default for PixelInput {
             mask_outside_ultrasound_regions: false,
             allow_labels: Vec::new(),
             prepass: true,
+            mask_on_every_frame: true,
         }
     }
 }
@@ -261,6 +306,7 @@ pub struct PixelConfig {
     pub us_outside: bool,
     pub allow: Vec<String>,
     pub prepass: bool,
+    pub mask_on_every_frame: bool,
 }
 
 impl PixelConfig {
@@ -299,6 +345,7 @@ impl PixelConfig {
                 .map(|s| s.trim().to_uppercase())
                 .collect(),
             prepass: input.prepass,
+            mask_on_every_frame: input.mask_on_every_frame,
         })
     }
 
@@ -318,7 +365,8 @@ pub struct BoxRecord {
     pub w: u32,
     pub h: u32,
     /// why: `phi` (matched identifying values), `pattern` (date/time/ID), `text` (all-text policy),
-    /// `unreadable`, `region:<rule>`, `outside-ultrasound-region`, or `kept` (text left, phi-only)
+    /// `unreadable`, `region:<rule>`, `outside-ultrasound-region`, `other-frames` (masked on every
+    /// frame because text was masked there on some frame), or `kept` (text left, phi-only)
     pub reason: String,
     pub masked: bool,
 }

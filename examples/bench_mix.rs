@@ -1,0 +1,106 @@
+//! Whole-engine cost per frame over a mix of files, natively (one thread): every DICOM file under each
+//! folder, in name order, in one pass as a batch runs (detector plans are built when a new input size
+//! first appears; the models are loaded before the clock starts). Header work, decoding, the pre-pass,
+//! detection, reading, masking and writing are all counted. Run by `scripts/bench-pixels`, which runs
+//! the same files through the page's wasm pixel module and compares.
+//!
+//! cargo run --release --features cli --example bench_mix -- MODELS_DIR OUT_TSV DIR...
+//!
+//! Prints per folder: files, frames, frames given to the detector, ms per frame and ms per 512×512
+//! pixels; writes OUT_TSV (group, path, frames, pixels, ms, ok) for the wasm side.
+use std::io::Write;
+use std::time::Instant;
+
+fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut v: Vec<_> = rd.flatten().map(|e| e.path()).collect();
+    v.sort();
+    for p in v {
+        if p.is_dir() {
+            walk(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// Frames and pixels (rows × columns × frames) of a file's image, if it has one.
+fn geometry(bytes: &[u8]) -> Option<(u64, u64)> {
+    let o = dicom_deid::dicom::parse(bytes).ok()?;
+    let info = dicom_deid::pixel::image::ImageInfo::from_dataset(
+        &o.dataset,
+        o.transfer_syntax.big_endian,
+    )
+    .ok()??;
+    Some((
+        info.frames as u64,
+        info.frames as u64 * info.rows as u64 * info.cols as u64,
+    ))
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let models = std::path::PathBuf::from(&args[1]);
+    let det = std::fs::read(models.join("det.onnx")).unwrap();
+    let rec = std::fs::read(models.join("rec.onnx")).unwrap();
+    let ocr = dicom_deid::ocr::Ocr::from_bytes(&det, &rec, None).unwrap();
+    let eng = dicom_deid::Engine::new(
+        dicom_deid::Config::default(),
+        dicom_deid::Key::new(b"bench"),
+    )
+    .unwrap()
+    .with_text_finder(std::sync::Arc::new(ocr));
+    let mut tsv = std::fs::File::create(&args[2]).unwrap();
+    writeln!(tsv, "group\tpath\tframes\tpixels\tms\tok").unwrap();
+    println!("| files | written | frames | given to the detector | ms per frame | ms per 512² | total s |");
+    println!("|---|---|---|---|---|---|---|");
+    let (mut all_frames, mut all_px, mut all_ms) = (0u64, 0u64, 0f64);
+    for dir in &args[3..] {
+        let mut files = Vec::new();
+        walk(std::path::Path::new(dir), &mut files);
+        let (mut n, mut written, mut frames, mut px, mut detected, mut ms) =
+            (0usize, 0usize, 0u64, 0u64, 0u64, 0f64);
+        for p in files {
+            let bytes = std::fs::read(&p).unwrap();
+            let Some((f, area)) = geometry(&bytes) else {
+                continue; // no image (or not DICOM): not part of a per-frame figure
+            };
+            n += 1;
+            let t = Instant::now();
+            let out = eng.process(&bytes, "x");
+            let dt = t.elapsed().as_secs_f64() * 1e3;
+            let ok = out.is_ok();
+            writeln!(
+                tsv,
+                "{dir}\t{}\t{f}\t{area}\t{dt:.3}\t{}",
+                p.display(),
+                ok as u8
+            )
+            .unwrap();
+            if let Ok(o) = out {
+                written += 1;
+                frames += f;
+                px += area;
+                ms += dt;
+                detected += o.report.pixel.map(|p| p.frames_detected as u64).unwrap_or(0);
+            }
+        }
+        println!(
+            "| {dir}: {n} | {written} | {frames} | {detected} | {:.1} | {:.1} | {:.1} |",
+            ms / frames.max(1) as f64,
+            ms / (px as f64 / 262_144.0).max(1e-9),
+            ms / 1e3
+        );
+        all_frames += frames;
+        all_px += px;
+        all_ms += ms;
+    }
+    println!(
+        "| all | | {all_frames} | | {:.1} | {:.1} | {:.1} |",
+        all_ms / all_frames.max(1) as f64,
+        all_ms / (all_px as f64 / 262_144.0).max(1e-9),
+        all_ms / 1e3
+    );
+}
