@@ -880,6 +880,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn captions_announce_a_value_and_other_words_do_not() {
+        for w in ["PID", "ID:", "MRN", "D.O.B.", "Name:", "Geb.", "Nom", "date"] {
+            assert!(is_caption(w), "{w}");
+        }
+        for w in ["", "55", "Emma", "CHEST", "cm", "GAIN"] {
+            assert!(!is_caption(w), "{w}");
+        }
+    }
+
+    #[test]
     fn a_box_over_two_lines_is_split_into_overlapping_strips() {
         let lines = vec![
             Rect::new(0, 0, 100, 20),
