@@ -607,10 +607,11 @@ struct Line<'a> {
 /// Where a masked line may go on unseen (a banner half over a part of the image close to the text's
 /// own value): the strips beside it (up to 6 line heights wide) are stretched to their local contrast
 /// ([`Grey::local_contrast`]); where that shows the strokes of letters, they are given to the
-/// detector. A box found there that starts within a line height of the line, on the line, and is not
-/// one of the frame's `known` boxes is read, and returned (in frame coordinates) when `identifying`
-/// holds for its text alone, or for the line's edge word joined with it when it does not hold for
-/// that word alone (the rest of a cut ID: "… 55" + "17799").
+/// detector. The boxes found there on the line that are not among the frame's `known` boxes, each
+/// within two line heights of the line or of the one before, are read as one text; one box from the
+/// line to the last of them (and half a line height on) is returned, in frame coordinates, when
+/// `identifying` holds for that text, or for the line's edge word joined with it but not for that
+/// word alone (the rest of a cut ID: "… 55" + "17799"), or when the line ends with a caption.
 fn continuation(
     finder: &dyn TextFinder,
     g: &Grey,
