@@ -387,15 +387,7 @@ pub fn clean(
         ..Default::default()
     };
     for (r, label) in regions {
-        report.boxes.push(BoxRecord {
-            frame: None,
-            x: r.x,
-            y: r.y,
-            w: r.w,
-            h: r.h,
-            reason: format!("region:{label}"),
-            masked: true,
-        });
+        report.boxes.push(BoxRecord::new(None, *r, format!("region:{label}"), true));
     }
     if regions.iter().any(|(l, _)| l.w > 0)
         && regions
@@ -408,15 +400,12 @@ pub fn clean(
             .boxes
             .retain(|b| b.reason != "region:outside-ultrasound-region");
         if n != report.boxes.len() {
-            report.boxes.push(BoxRecord {
-                frame: None,
-                x: 0,
-                y: 0,
-                w: info.cols,
-                h: info.rows,
-                reason: "outside-ultrasound-region".into(),
-                masked: true,
-            });
+            report.boxes.push(BoxRecord::new(
+                None,
+                Rect::new(0, 0, info.cols, info.rows),
+                "outside-ultrasound-region",
+                true,
+            ));
         }
     }
     // per frame: text boxes to mask
@@ -511,27 +500,11 @@ pub fn clean(
             };
             for (b, d, parts) in found {
                 if d.is_none() {
-                    report.boxes.push(BoxRecord {
-                        frame: Some(f),
-                        x: b.x,
-                        y: b.y,
-                        w: b.w,
-                        h: b.h,
-                        reason: "kept".into(),
-                        masked: false,
-                    });
+                    report.boxes.push(BoxRecord::new(Some(f), b, "kept", false));
                 }
                 for p in parts {
                     let padded = boxes::pad(p, 3, info.cols, info.rows);
-                    report.boxes.push(BoxRecord {
-                        frame: Some(f),
-                        x: padded.x,
-                        y: padded.y,
-                        w: padded.w,
-                        h: padded.h,
-                        reason: d.unwrap_or("kept").to_string(),
-                        masked: true,
-                    });
+                    report.boxes.push(BoxRecord::new(Some(f), padded, d.unwrap_or("kept"), true));
                     per_frame[f as usize].push(padded);
                 }
             }
@@ -549,15 +522,7 @@ pub fn clean(
                 }
             }
             if added {
-                report.boxes.push(BoxRecord {
-                    frame: None,
-                    x: r.x,
-                    y: r.y,
-                    w: r.w,
-                    h: r.h,
-                    reason: "other-frames".into(),
-                    masked: true,
-                });
+                report.boxes.push(BoxRecord::new(None, r, "other-frames", true));
             }
         }
     }

@@ -371,6 +371,21 @@ pub struct BoxRecord {
     pub masked: bool,
 }
 
+impl BoxRecord {
+    /// The record of box `r` (on `frame`, or every frame when `None`).
+    pub fn new(frame: Option<u32>, r: Rect, reason: impl Into<String>, masked: bool) -> BoxRecord {
+        BoxRecord {
+            frame,
+            x: r.x,
+            y: r.y,
+            w: r.w,
+            h: r.h,
+            reason: reason.into(),
+            masked,
+        }
+    }
+}
+
 /// What the pixel engine did with one file.
 #[derive(Clone, Debug, Serialize, Default, PartialEq)]
 pub struct PixelReport {
