@@ -43,9 +43,7 @@ fn geometry(bytes: &[u8]) -> Option<(u64, u64)> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let models = std::path::PathBuf::from(&args[1]);
-    let det = std::fs::read(models.join("det.onnx")).unwrap();
-    let rec = std::fs::read(models.join("rec.onnx")).unwrap();
-    let ocr = dicom_deid::ocr::Ocr::from_bytes(&det, &rec, None).unwrap();
+    let ocr = dicom_deid::ocr::Ocr::from_dir(&models).unwrap();
     let eng = dicom_deid::Engine::new(
         dicom_deid::Config::default(),
         dicom_deid::Key::new(b"bench"),

@@ -46,9 +46,7 @@ fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let models = std::path::PathBuf::from(&args[1]);
-    let det = std::fs::read(models.join("det.onnx")).unwrap();
-    let rec = std::fs::read(models.join("rec.onnx")).unwrap();
-    let ocr = dicom_deid::ocr::Ocr::from_bytes(&det, &rec, None).unwrap();
+    let ocr = dicom_deid::ocr::Ocr::from_dir(&models).unwrap();
     let mut files = Vec::new();
     for d in &args[2..] {
         walk(std::path::Path::new(d), &mut files);

@@ -30,15 +30,27 @@ pub enum OcrError {
     },
     #[error("the recognition model has no character dictionary (metadata key `character`) and none was given")]
     NoDictionary,
+    #[error("the model file {name} cannot be read: {message}")]
+    File { name: String, message: String },
 }
 
-/// Detector and recogniser.
+/// The files of a model set, by name (what `scripts/fetch-models` writes and the web build copies):
+/// detector, recogniser, and the optional fast recogniser with its dictionary.
+pub const MODEL_FILES: [&str; 4] = ["det.onnx", "rec.onnx", "rec-fast.onnx", "rec-fast.txt"];
+
+/// A recognition model with its dictionary and its plans (one per 64-pixel width bucket).
+struct Recogniser {
+    model: InferenceModel,
+    dict: Vec<String>,
+    plans: Mutex<HashMap<(usize, usize), Plan>>,
+}
+
+/// Detector and recogniser, with an optional second, faster recogniser ([`Ocr::with_fast`]).
 pub struct Ocr {
     det: InferenceModel,
-    rec: InferenceModel,
-    dict: Vec<String>,
+    rec: Recogniser,
+    fast: Option<Recogniser>,
     det_plans: Mutex<HashMap<(usize, usize), Plan>>,
-    rec_plans: Mutex<HashMap<(usize, usize), Plan>>,
     /// the detector's input is limited to this side (larger frames are scaled down)
     pub max_side: usize,
     pub params: DbParams,
@@ -80,32 +92,59 @@ impl Ocr {
     /// line, CRLF or LF).
     pub fn from_bytes(det: &[u8], rec: &[u8], dict: Option<&str>) -> Result<Ocr, OcrError> {
         let (det, _) = load(det, "detection")?;
-        let (rec, meta) = load(rec, "recognition")?;
-        let text = match dict {
-            Some(d) => d.to_string(),
-            None => meta
-                .into_iter()
-                .find(|(k, _)| k == "character")
-                .map(|(_, v)| v)
-                .ok_or(OcrError::NoDictionary)?,
-        };
-        let dict: Vec<String> = text
-            .split('\n')
-            .map(|l| l.trim_end_matches('\r').to_string())
-            .filter(|l| !l.is_empty())
-            .collect();
-        if dict.is_empty() {
-            return Err(OcrError::NoDictionary);
-        }
         Ok(Ocr {
             det,
-            rec,
-            dict,
+            rec: Recogniser::load(rec, dict, "recognition")?,
+            fast: None,
             det_plans: Mutex::new(HashMap::new()),
-            rec_plans: Mutex::new(HashMap::new()),
             max_side: 1024,
             params: DbParams::default(),
         })
+    }
+
+    /// Loads a model set by file name ([`MODEL_FILES`]) from `get`, which gives a file's bytes, `None`
+    /// when it is absent, or an error message (the platform's file system or fetch). `det.onnx` and
+    /// `rec.onnx` are required; `rec-fast.onnx` (with `rec-fast.txt`, its dictionary) is optional.
+    pub fn from_named(
+        get: impl Fn(&str) -> Result<Option<Vec<u8>>, String>,
+    ) -> Result<Ocr, OcrError> {
+        let file = |name: &str| {
+            get(name).map_err(|message| OcrError::File {
+                name: name.to_string(),
+                message,
+            })
+        };
+        let need = |name: &str| {
+            file(name)?.ok_or_else(|| OcrError::File {
+                name: name.to_string(),
+                message: "absent".to_string(),
+            })
+        };
+        let ocr = Ocr::from_bytes(&need("det.onnx")?, &need("rec.onnx")?, None)?;
+        match file("rec-fast.onnx")? {
+            Some(fast) => {
+                let dict = file("rec-fast.txt")?.map(|d| String::from_utf8_lossy(&d).into_owned());
+                ocr.with_fast(&fast, dict.as_deref())
+            }
+            None => Ok(ocr),
+        }
+    }
+
+    /// [`Ocr::from_named`] on the files of a folder (native builds: the CLI, examples and tests).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn from_dir(dir: &std::path::Path) -> Result<Ocr, OcrError> {
+        Ocr::from_named(|name| match std::fs::read(dir.join(name)) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(format!("{}: {e}", dir.join(name).display())),
+        })
+    }
+
+    /// Adds a faster, less accurate recogniser (PP-OCRv6 tiny), read first; the engine reads again
+    /// with the main one where the fast reading is not confident or could hide a leak.
+    pub fn with_fast(mut self, rec: &[u8], dict: Option<&str>) -> Result<Ocr, OcrError> {
+        self.fast = Some(Recogniser::load(rec, dict, "fast recognition")?);
+        Ok(self)
     }
 
     /// The detector's probability map for a grey image, at model input size.
@@ -129,6 +168,42 @@ impl Ocr {
 
     /// Reads one line of text, with each character's horizontal extent in frame coordinates.
     pub fn recognise(&self, img: &Grey, r: Rect) -> Result<Reading, OcrError> {
+        self.rec.read(img, r)
+    }
+
+    /// Reads one line with the fast recogniser, when there is one.
+    pub fn recognise_fast(&self, img: &Grey, r: Rect) -> Result<Option<Reading>, OcrError> {
+        self.fast.as_ref().map(|f| f.read(img, r)).transpose()
+    }
+}
+
+impl Recogniser {
+    fn load(bytes: &[u8], dict: Option<&str>, which: &'static str) -> Result<Recogniser, OcrError> {
+        let (model, meta) = load(bytes, which)?;
+        let text = match dict {
+            Some(d) => d.to_string(),
+            None => meta
+                .into_iter()
+                .find(|(k, _)| k == "character")
+                .map(|(_, v)| v)
+                .ok_or(OcrError::NoDictionary)?,
+        };
+        let dict: Vec<String> = text
+            .split('\n')
+            .map(|l| l.trim_end_matches('\r').to_string())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if dict.is_empty() {
+            return Err(OcrError::NoDictionary);
+        }
+        Ok(Recogniser {
+            model,
+            dict,
+            plans: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn read(&self, img: &Grey, r: Rect) -> Result<Reading, OcrError> {
         let crop = img.crop(r);
         if crop.w == 0 || crop.h == 0 {
             return Ok(Reading::default());
@@ -136,13 +211,7 @@ impl Ocr {
         let scaled_w = ((crop.w as f32 * REC_HEIGHT as f32 / crop.h as f32).ceil() as usize)
             .clamp(8, REC_MAX_WIDTH);
         let bucket = scaled_w.div_ceil(64) * 64;
-        let plan = plan_for(
-            &self.rec,
-            &self.rec_plans,
-            REC_HEIGHT,
-            bucket,
-            "recognition",
-        )?;
+        let plan = plan_for(&self.model, &self.plans, REC_HEIGHT, bucket, "recognition")?;
         let resized = resize(&crop, scaled_w, REC_HEIGHT);
         let mut s = vec![0f32; 3 * REC_HEIGHT * bucket];
         for c in 0..3 {
@@ -155,6 +224,9 @@ impl Ocr {
         }
         let (flat, shape) = run(&plan, [1, 3, REC_HEIGHT, bucket], &s, "recognition")?;
         let (steps, classes) = (shape[1], shape[2]);
+        // the steps over the padding (right of the scaled crop) are not part of the reading
+        let used = ((scaled_w as f32 / bucket as f32) * steps as f32).ceil() as usize;
+        let confidence = ctc_confidence(&flat, used.min(steps), classes);
         let (text, spans) = ctc_decode_spans(&flat, steps, classes, &self.dict);
         // step → input column → crop column → frame column
         let per_step = bucket as f32 / steps.max(1) as f32 * crop.w as f32 / scaled_w as f32;
@@ -168,8 +240,25 @@ impl Ocr {
                 )
             })
             .collect();
-        Ok(Reading { text, chars })
+        Ok(Reading {
+            text,
+            chars,
+            confidence,
+        })
     }
+}
+
+/// How sure a CTC reading is: the lowest probability of the winning class over the first `steps`
+/// steps (a dropped or doubtful character, a space that may not be one, show as a low step).
+pub fn ctc_confidence(probs: &[f32], steps: usize, classes: usize) -> f32 {
+    (0..steps)
+        .map(|t| {
+            probs[t * classes..(t + 1) * classes]
+                .iter()
+                .copied()
+                .fold(f32::MIN, f32::max)
+        })
+        .fold(1.0f32, f32::min)
 }
 
 /// The optimised plan of `model` for an input of 1 × 3 × `h` × `w`, built once per size and cached.
@@ -298,6 +387,9 @@ impl TextFinder for Ocr {
     fn read(&self, img: &Grey, r: Rect) -> Result<Reading, String> {
         self.recognise(img, r).map_err(|e| e.to_string())
     }
+    fn read_fast(&self, img: &Grey, r: Rect) -> Result<Option<Reading>, String> {
+        self.recognise_fast(img, r).map_err(|e| e.to_string())
+    }
 }
 
 #[cfg(test)]
@@ -315,6 +407,20 @@ mod tests {
             p[t * classes + c] = 1.0;
         }
         assert_eq!(ctc_decode(&p, seq.len(), classes, &dict), "AAB ");
+    }
+
+    #[test]
+    fn ctc_confidence_is_the_least_sure_step_of_those_over_the_text() {
+        // three steps over the text (0.9, 0.55, 0.8 for their best class), one over padding (0.2)
+        let p = [
+            0.9, 0.1, 0.0, //
+            0.3, 0.55, 0.15, //
+            0.1, 0.1, 0.8, //
+            0.2, 0.2, 0.2,
+        ];
+        assert_eq!(ctc_confidence(&p, 3, 3), 0.55);
+        assert_eq!(ctc_confidence(&p, 1, 3), 0.9);
+        assert_eq!(ctc_confidence(&p, 4, 3), 0.2);
     }
 
     #[test]

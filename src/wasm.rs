@@ -191,17 +191,25 @@ impl Deidentifier {
         self.engine.needs_text_finder()
     }
 
-    /// Gives the pixel engine its OCR models (text detection and recognition ONNX, as bytes).
-    /// Only in the pixel build (`pkg/pixel/`); throws `{kind: "models", message}` when they do not load.
-    /// The models are loaded once per module instance (a worker): later calls with models of the same
-    /// sizes reuse them, with their optimised plans.
+    /// Gives the pixel engine its OCR models (text detection and recognition ONNX, as bytes; optionally
+    /// the fast recogniser read first, `pkg/pixel/models/rec-fast.onnx`, with its dictionary text
+    /// `rec-fast.txt`). Only in the pixel build (`pkg/pixel/`); throws `{kind: "models", message}`
+    /// when they do not load. The models are loaded once per module instance (a worker): later calls
+    /// with models of the same sizes reuse them, with their optimised plans.
     #[cfg(feature = "pixel")]
     #[wasm_bindgen(js_name = loadModels)]
-    pub fn load_models(&mut self, det: &[u8], rec: &[u8]) -> Result<(), JsValue> {
+    pub fn load_models(
+        &mut self,
+        det: &[u8],
+        rec: &[u8],
+        fast: Option<Vec<u8>>,
+        fast_dict: Option<String>,
+    ) -> Result<(), JsValue> {
+        type Sizes = (usize, usize, usize);
         thread_local! {
-            static LOADED: std::cell::RefCell<Option<((usize, usize), std::sync::Arc<crate::ocr::Ocr>)>> = const { std::cell::RefCell::new(None) };
+            static LOADED: std::cell::RefCell<Option<(Sizes, std::sync::Arc<crate::ocr::Ocr>)>> = const { std::cell::RefCell::new(None) };
         }
-        let sizes = (det.len(), rec.len());
+        let sizes = (det.len(), rec.len(), fast.as_ref().map_or(0, Vec::len));
         let cached = LOADED.with(|l| {
             l.borrow()
                 .as_ref()
@@ -211,9 +219,13 @@ impl Deidentifier {
         let ocr = match cached {
             Some(o) => o,
             None => {
-                let o = std::sync::Arc::new(
-                    crate::ocr::Ocr::from_bytes(det, rec, None).map_err(|e| error("models", e))?,
-                );
+                let mut o = crate::ocr::Ocr::from_bytes(det, rec, None).map_err(|e| error("models", e))?;
+                if let Some(f) = &fast {
+                    o = o
+                        .with_fast(f, fast_dict.as_deref())
+                        .map_err(|e| error("models", e))?;
+                }
+                let o = std::sync::Arc::new(o);
                 LOADED.with(|l| *l.borrow_mut() = Some((sizes, o.clone())));
                 o
             }

@@ -45,16 +45,18 @@ fn get_str(v: &JsValue, k: &str) -> String {
 // (`--features pixel`, wasm SIMD), which is what the page loads by default.
 const DET: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/det.onnx"));
 const REC: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/rec.onnx"));
+const FAST: &[u8] = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/rec-fast.onnx"));
+const FAST_DICT: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/models/rec-fast.txt"));
 
 fn ocr() -> std::sync::Arc<dicom_deid::ocr::Ocr> {
-    thread_local!(static O: std::sync::Arc<dicom_deid::ocr::Ocr> = std::sync::Arc::new(dicom_deid::ocr::Ocr::from_bytes(DET, REC, None).unwrap()));
+    thread_local!(static O: std::sync::Arc<dicom_deid::ocr::Ocr> = std::sync::Arc::new(dicom_deid::ocr::Ocr::from_bytes(DET, REC, None).unwrap().with_fast(FAST, Some(FAST_DICT)).unwrap()));
     O.with(|o| o.clone())
 }
 
 fn deidentifier(config: JsValue, key: &str) -> Deidentifier {
     let mut d = Deidentifier::new(config, key.into(), None).unwrap();
     if d.needs_models() {
-        d.load_models(DET, REC).unwrap();
+        d.load_models(DET, REC, Some(FAST.to_vec()), Some(FAST_DICT.to_string())).unwrap();
     }
     d
 }
@@ -245,7 +247,7 @@ fn subject_mapping_csv_sets_the_subject_id_and_fails_unmapped_files() {
     let old_id = top_str(CT_SMALL, PATIENT_ID).unwrap();
     let csv = format!("patient_id,subject_id,subject_name\n{old_id},SUBJ01,SUBJECT^ONE\n");
     let mut d = Deidentifier::new(JsValue::UNDEFINED, "k".into(), Some(csv.into())).unwrap();
-    d.load_models(DET, REC).unwrap();
+    d.load_models(DET, REC, Some(FAST.to_vec()), Some(FAST_DICT.to_string())).unwrap();
     let out = process(&d, CT_SMALL, "ct.dcm").0.unwrap();
     assert_eq!(top_str(&out, PATIENT_ID).as_deref(), Some("SUBJ01"));
     assert_eq!(top_str(&out, PATIENT_NAME).as_deref(), Some("SUBJECT^ONE"));

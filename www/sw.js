@@ -9,7 +9,7 @@
 //   browser.
 // This worker makes no request of its own to any other host.
 
-const CACHE = 'dicom-deid-v2';
+const CACHE = 'dicom-deid-v3';
 const PRECACHE = [
   './',
   './index.html',
@@ -38,6 +38,8 @@ const PRECACHE = [
   './pkg/pixel/dicom_deid_pixel_bg.wasm',
   './pkg/pixel/models/det.onnx',
   './pkg/pixel/models/rec.onnx',
+  './pkg/pixel/models/rec-fast.onnx',
+  './pkg/pixel/models/rec-fast.txt',
 ];
 
 const downloads = new Map();

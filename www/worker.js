@@ -49,18 +49,20 @@ function ensurePixel() {
       throw fail('unavailable', `the pixel engine (pkg/pixel/) could not be loaded: ${e && e.message}`);
     }
     const get = async (name) => {
-      const r = await fetch(`./pkg/pixel/models/${name}.onnx`);
-      if (!r.ok) throw fail('unavailable', `the text model ${name}.onnx could not be loaded (HTTP ${r.status})`);
+      const r = await fetch(`./pkg/pixel/models/${name}`);
+      if (!r.ok) throw fail('unavailable', `the text model file ${name} could not be loaded (HTTP ${r.status})`);
       return new Uint8Array(await r.arrayBuffer());
     };
-    let det, rec;
+    let models;
     try {
-      [det, rec] = await Promise.all([get('det'), get('rec')]);
+      const [det, rec, fast, fastDict] = await Promise.all(
+        ['det.onnx', 'rec.onnx', 'rec-fast.onnx', 'rec-fast.txt'].map(get));
+      models = { det, rec, fast, fastDict: new TextDecoder().decode(fastDict) };
     } catch (e) {
       pixelLoading = null;
       throw e.kind ? e : fail('unavailable', `the text models could not be loaded: ${e && e.message}`);
     }
-    return { mod, det, rec };
+    return { mod, models };
   })();
   return pixelLoading;
 }
@@ -72,9 +74,9 @@ async function makeEngine(config, key, subjects) {
   const probe = new m.Deidentifier(config ?? undefined, key, subjects ?? undefined);
   if (!probe.needsPixelEngine()) return probe;
   probe.free();
-  const { mod, det, rec } = await ensurePixel();
+  const { mod, models: m2 } = await ensurePixel();
   const e = new mod.Deidentifier(config ?? undefined, key, subjects ?? undefined);
-  if (e.needsModels()) e.loadModels(det, rec);
+  if (e.needsModels()) e.loadModels(m2.det, m2.rec, m2.fast, m2.fastDict);
   return e;
 }
 

@@ -332,8 +332,6 @@ fn load_models(dir: Option<&Path>) -> Result<std::sync::Arc<dyn dicom_deid::pixe
             candidates.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(" or ")
         ));
     };
-    let det = std::fs::read(d.join("det.onnx")).map_err(|e| format!("cannot read {}: {e}", d.join("det.onnx").display()))?;
-    let rec = std::fs::read(d.join("rec.onnx")).map_err(|e| format!("cannot read {}: {e}", d.join("rec.onnx").display()))?;
-    let ocr = dicom_deid::ocr::Ocr::from_bytes(&det, &rec, None).map_err(|e| e.to_string())?;
+    let ocr = dicom_deid::ocr::Ocr::from_dir(d).map_err(|e| e.to_string())?;
     Ok(std::sync::Arc::new(ocr))
 }

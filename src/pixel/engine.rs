@@ -446,35 +446,9 @@ pub fn clean(
                         let (d, parts, text) = match read_cache.get(&(vi, b, ck)) {
                             Some(d) => d.clone(),
                             None => {
-                                let reading = finder.read(g, b).map_err(PixelError::Ocr)?;
-                                let mut d =
-                                    decide(cfg.policy, &reading.text, cleaner, deny, &cfg.allow);
-                                // what the recogniser cannot read is masked only when it has the shape of a
-                                // line of text (a name is long and flat); blobs of image structure the
-                                // detector fires on (Doppler colour, speckle) stay
-                                if matches!(&d, Some(("unreadable", _)))
-                                    && !(b.w >= 3 * b.h && b.h <= 60)
-                                {
-                                    d = None;
-                                }
-                                // mask the identifying part of a line (labels beside it stay), with a
-                                // margin of half the line height for the characters' edges
-                                let covered: usize = d
-                                    .as_ref()
-                                    .map(|(_, r)| r.iter().map(|r| r.len()).sum())
-                                    .unwrap_or(0);
-                                let parts = match &d {
-                                    // most of the line: the whole box
-                                    Some((_, ranges))
-                                        if !ranges.is_empty()
-                                            && covered * 10 < reading.text.len() * 6 =>
-                                    {
-                                        ranges.iter().map(|r| reading.sub_rect(b, r, b.h)).collect()
-                                    }
-                                    Some(_) => vec![b],
-                                    None => Vec::new(),
-                                };
-                                let v = (d.map(|x| x.0), parts, reading.text);
+                                let v = read_line(finder, g, b, |t| {
+                                    decide(cfg.policy, t, cleaner, deny, &cfg.allow)
+                                })?;
                                 read_cache.insert((vi, b, ck), v.clone());
                                 v
                             }
@@ -546,6 +520,60 @@ pub fn clean(
         report.transfer_syntax_out = Some(out_ts.clone());
     }
     Ok(Some((report, out_ts)))
+}
+
+/// How sure the fast recogniser must be of a reading that holds nothing identifying for it to stand
+/// (the lowest step probability, [`crate::pixel::Reading::confidence`]); below, the line is read again
+/// with the main recogniser.
+const FAST_SURE: f32 = 0.9;
+
+/// Reads the text line `b` of view `g` and decides on it: the reason to mask (`None`: kept), the parts
+/// of the box to mask, and the text read (kept in memory only, for the continuation check).
+///
+/// With a fast recogniser ([`TextFinder::read_fast`]), its reading stands when it cannot hide a leak:
+/// when the decision masks the whole box, or when nothing identifying is found and the recogniser is
+/// sure of every step ([`FAST_SURE`]). Otherwise (partial masks need exact character positions; a
+/// doubtful reading may be a misread name) the main recogniser reads the line and decides.
+fn read_line<'d>(
+    finder: &dyn TextFinder,
+    g: &Grey,
+    b: Rect,
+    decide: impl Fn(&str) -> Option<(&'d str, Vec<std::ops::Range<usize>>)>,
+) -> Result<(Option<&'d str>, Vec<Rect>, String), PixelError> {
+    // what the recogniser cannot read is masked only when it has the shape of a line of text (a name
+    // is long and flat); blobs of image structure the detector fires on (Doppler colour, speckle) stay
+    let decide_line = |text: &str| {
+        let d = decide(text);
+        if matches!(&d, Some(("unreadable", _))) && !(b.w >= 3 * b.h && b.h <= 60) {
+            None
+        } else {
+            d
+        }
+    };
+    // mask the identifying part of a line (labels beside it stay); most of the line: the whole box
+    let whole = |d: &Option<(&str, Vec<std::ops::Range<usize>>)>, len: usize| match d {
+        Some((_, r)) => r.is_empty() || r.iter().map(|r| r.len()).sum::<usize>() * 10 >= len * 6,
+        None => false,
+    };
+    if let Some(fast) = finder.read_fast(g, b).map_err(PixelError::Ocr)? {
+        let d = decide_line(&fast.text);
+        let readable = fast.text.chars().any(char::is_alphanumeric);
+        if whole(&d, fast.text.len()) && !matches!(&d, Some(("unreadable", _))) {
+            return Ok((d.map(|x| x.0), vec![b], fast.text));
+        }
+        if d.is_none() && readable && fast.confidence >= FAST_SURE {
+            return Ok((None, Vec::new(), fast.text));
+        }
+    }
+    let reading = finder.read(g, b).map_err(PixelError::Ocr)?;
+    let d = decide_line(&reading.text);
+    // partial masks get a margin of half the line height for the characters' edges
+    let parts = match &d {
+        Some(_) if whole(&d, reading.text.len()) => vec![b],
+        Some((_, ranges)) => ranges.iter().map(|r| reading.sub_rect(b, r, b.h)).collect(),
+        None => Vec::new(),
+    };
+    Ok((d.map(|x| x.0), parts, reading.text))
 }
 
 /// A word that announces an identifying value after it ("PID", "MRN:", "D.O.B.", "Name").

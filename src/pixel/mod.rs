@@ -79,6 +79,12 @@ pub trait TextFinder: Send + Sync {
     fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String>;
     /// The text in one box, with where each character sits.
     fn read(&self, img: &Grey, r: Rect) -> Result<Reading, String>;
+    /// A quicker, less accurate reading of a box, when the back end has a second, faster recogniser:
+    /// the engine takes it where it is confident and cannot hide a leak (see `engine::read_line`),
+    /// and reads again with [`TextFinder::read`] otherwise. `None`: no fast recogniser.
+    fn read_fast(&self, _img: &Grey, _r: Rect) -> Result<Option<Reading>, String> {
+        Ok(None)
+    }
 }
 
 /// Text read from a box: the characters and, for each, its byte range in `text` and its horizontal
@@ -87,6 +93,9 @@ pub trait TextFinder: Send + Sync {
 pub struct Reading {
     pub text: String,
     pub chars: Vec<(std::ops::Range<usize>, u32, u32)>,
+    /// The recogniser's confidence in the reading: the lowest probability of the best class over the
+    /// steps that wrote a symbol (0..1; 1 for a reading given as such).
+    pub confidence: f32,
 }
 
 impl Reading {
@@ -99,6 +108,7 @@ impl Reading {
         Reading {
             text: text.to_string(),
             chars,
+            confidence: 1.0,
         }
     }
 

@@ -467,9 +467,7 @@ fn ocr() -> Arc<dicom_deid::ocr::Ocr> {
     static OCR: std::sync::OnceLock<Arc<dicom_deid::ocr::Ocr>> = std::sync::OnceLock::new();
     OCR.get_or_init(|| {
         let d = ensure_models();
-        let det = std::fs::read(d.join("det.onnx")).unwrap();
-        let rec = std::fs::read(d.join("rec.onnx")).unwrap();
-        Arc::new(dicom_deid::ocr::Ocr::from_bytes(&det, &rec, None).unwrap())
+        Arc::new(dicom_deid::ocr::Ocr::from_dir(&d).unwrap())
     })
     .clone()
 }
@@ -832,4 +830,58 @@ fn local_contrast_makes_text_on_a_background_of_nearly_its_value_sharp() {
     assert_eq!(l.get(28, 4), 255);
     assert_eq!(l.get(29, 4), 0);
     assert_eq!(l.get(2, 4), 0);
+}
+
+/// A finder with a fast recogniser: one box, read quickly as `fast` with `confidence`, and by the
+/// main recogniser as `main` (counted).
+struct TwoReaders {
+    fast: &'static str,
+    confidence: f32,
+    main: &'static str,
+    main_reads: std::sync::atomic::AtomicUsize,
+}
+impl TextFinder for TwoReaders {
+    fn detect(&self, _: &Grey) -> Result<Vec<Rect>, String> {
+        Ok(vec![Rect::new(100, 50, 120, 20)])
+    }
+    fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        self.main_reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Reading::whole(self.main, r))
+    }
+    fn read_fast(&self, _: &Grey, r: Rect) -> Result<Option<Reading>, String> {
+        Ok(Some(Reading {
+            confidence: self.confidence,
+            ..Reading::whole(self.fast, r)
+        }))
+    }
+}
+
+#[test]
+fn a_fast_reading_stands_only_where_it_is_sure_or_masks_the_whole_line() {
+    let input = std::fs::read(ensure_corpus().join("pydicom-data-1.0.0/OBXXXX1A.dcm")).unwrap();
+    // (masked, main recogniser used)
+    let run = |fast: &'static str, confidence: f32, main: &'static str| {
+        let finder = Arc::new(TwoReaders {
+            fast,
+            confidence,
+            main,
+            main_reads: Default::default(),
+        });
+        let out = engine_px_prepass("phi-only", Some(finder.clone()), false)
+            .process(&input, "a")
+            .unwrap();
+        (
+            out.report.pixel.unwrap().boxes.iter().any(|b| b.masked),
+            finder.main_reads.load(std::sync::atomic::Ordering::SeqCst) > 0,
+        )
+    };
+    // sure and nothing identifying: kept without a second reading
+    assert_eq!(run("GAIN 50 DR 60", 0.97, "25/08/1948"), (false, false));
+    // not sure (a misread date?): read again, and the main reading decides
+    assert_eq!(run("GAIN 50 DR 60", 0.6, "25/08/1948"), (true, true));
+    assert_eq!(run("GAIN 5O DR 6O", 0.6, "GAIN 50 DR 60"), (false, true));
+    // identifying over the whole line: masked whole, however unsure
+    assert_eq!(run("25/08/1948", 0.3, "GAIN 50"), (true, false));
+    // identifying over part of the line: the main recogniser reads it for the characters' places
+    assert_eq!(run("GAIN 50 DR 60 25/08/1948", 0.99, "GAIN 50 DR 60 25/08/1948"), (true, true));
 }

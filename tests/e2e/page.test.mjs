@@ -286,7 +286,7 @@ test('offline after the first visit: reload with the network off and process a f
     const c = await caches.open('dicom-deid-v2');
     const keys = (await c.keys()).map((r) => new URL(r.url).pathname);
     return ['/', '/app.js', '/worker.js', '/pkg/dicom_deid.js', '/pkg/dicom_deid_bg.wasm',
-      '/pkg/pixel/dicom_deid_pixel_bg.wasm', '/pkg/pixel/models/det.onnx', '/pkg/pixel/models/rec.onnx'].every((p) => keys.includes(p));
+      '/pkg/pixel/dicom_deid_pixel_bg.wasm', '/pkg/pixel/models/det.onnx', '/pkg/pixel/models/rec.onnx', '/pkg/pixel/models/rec-fast.onnx', '/pkg/pixel/models/rec-fast.txt'].every((p) => keys.includes(p));
   }, null, { timeout: 60_000, polling: 250 });
   // the service worker is installed and active (no update check pending) before the network goes off
   await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.active?.state === 'activated', null, { timeout: 30_000 });
