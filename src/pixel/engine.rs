@@ -531,8 +531,8 @@ const FAST_SURE: f32 = 0.9;
 /// of the box to mask, and the text read (kept in memory only, for the continuation check).
 ///
 /// With a fast recogniser ([`TextFinder::read_fast`]), its reading stands when it cannot hide a leak:
-/// when the decision masks the whole box, or when nothing identifying is found and the recogniser is
-/// sure of every step ([`FAST_SURE`]). Otherwise (partial masks need exact character positions; a
+/// when the decision masks the whole box, or when nothing identifying is found in two or more Latin
+/// letters or digits and the recogniser is sure of every step ([`FAST_SURE`]). Otherwise (partial masks need exact character positions; a
 /// doubtful reading may be a misread name) the main recogniser reads the line and decides.
 fn read_line<'d>(
     finder: &dyn TextFinder,
@@ -557,11 +557,17 @@ fn read_line<'d>(
     };
     if let Some(fast) = finder.read_fast(g, b).map_err(PixelError::Ocr)? {
         let d = decide_line(&fast.text);
-        let readable = fast.text.chars().any(char::is_alphanumeric);
         if whole(&d, fast.text.len()) && !matches!(&d, Some(("unreadable", _))) {
             return Ok((d.map(|x| x.0), vec![b], fast.text));
         }
-        if d.is_none() && readable && fast.confidence >= FAST_SURE {
+        // two letters or digits at least, and Latin script: a symbol from another script in what the
+        // fast recogniser reads off Latin text is a misreading ("膜PLA", "110語" for a date)
+        let letters = fast.text.chars().filter(|c| c.is_alphanumeric()).count();
+        let latin = fast
+            .text
+            .chars()
+            .all(|c| (c as u32) < 0x250 || "²³°µ±×÷".contains(c));
+        if d.is_none() && letters >= 2 && latin && fast.confidence >= FAST_SURE {
             return Ok((None, Vec::new(), fast.text));
         }
     }
