@@ -11,20 +11,9 @@
 use std::io::Write;
 use std::time::Instant;
 
-fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut v: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    v.sort();
-    for p in v {
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::walk;
 
 /// Frames and pixels (rows × columns × frames) of a file's image, if it has one.
 fn geometry(bytes: &[u8]) -> Option<(u64, u64)> {

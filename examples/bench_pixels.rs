@@ -77,30 +77,23 @@ fn main() {
                 boxes = ocr.detect(&g).unwrap();
                 times.push(t.elapsed().as_secs_f64() * 1e3);
             }
-            for b in &boxes {
-                ocr.read(&g, *b).unwrap(); // plans per width bucket
-            }
-            let t = Instant::now();
-            for b in &boxes {
-                ocr.read(&g, *b).unwrap();
-            }
-            let per_line = if boxes.is_empty() {
-                0.0
-            } else {
-                t.elapsed().as_secs_f64() * 1e3 / boxes.len() as f64
+            // ms per line for a recogniser, its plans per width bucket built by a first pass
+            let ms_per_line = |read: &dyn Fn(Rect)| {
+                boxes.iter().for_each(|b| read(*b));
+                let t = Instant::now();
+                boxes.iter().for_each(|b| read(*b));
+                if boxes.is_empty() {
+                    0.0
+                } else {
+                    t.elapsed().as_secs_f64() * 1e3 / boxes.len() as f64
+                }
             };
-            for b in &boxes {
-                ocr.read_fast(&g, *b).unwrap();
-            }
-            let t = Instant::now();
-            for b in &boxes {
-                ocr.read_fast(&g, *b).unwrap();
-            }
-            let fast_per_line = if boxes.is_empty() {
-                0.0
-            } else {
-                t.elapsed().as_secs_f64() * 1e3 / boxes.len() as f64
-            };
+            let per_line = ms_per_line(&|b| {
+                ocr.read(&g, b).unwrap();
+            });
+            let fast_per_line = ms_per_line(&|b| {
+                ocr.read_fast(&g, b).unwrap();
+            });
             println!(
                 "| {name} | {size}² | {:.1} | {} | {:.1} | {:.1} |",
                 median(times),

@@ -28,20 +28,9 @@ fn covered(b: &Rect, by: &[Rect]) -> f64 {
     n as f64 / b.area().max(1) as f64
 }
 
-fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else {
-        return;
-    };
-    let mut v: Vec<_> = rd.flatten().map(|e| e.path()).collect();
-    v.sort();
-    for p in v {
-        if p.is_dir() {
-            walk(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
+#[path = "common/mod.rs"]
+mod common;
+use common::walk;
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();

@@ -120,10 +120,11 @@ impl Ocr {
                 message: "absent".to_string(),
             })
         };
-        let ocr = Ocr::from_bytes(&need("det.onnx")?, &need("rec.onnx")?, None)?;
-        match file("rec-fast.onnx")? {
+        let [det, rec, fast, fast_dict] = MODEL_FILES;
+        let ocr = Ocr::from_bytes(&need(det)?, &need(rec)?, None)?;
+        match file(fast)? {
             Some(fast) => {
-                let dict = file("rec-fast.txt")?.map(|d| String::from_utf8_lossy(&d).into_owned());
+                let dict = file(fast_dict)?.map(|d| String::from_utf8_lossy(&d).into_owned());
                 ocr.with_fast(&fast, dict.as_deref())
             }
             None => Ok(ocr),
