@@ -28,6 +28,25 @@ use js_sys::{Object, Reflect, Uint8Array, JSON};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
+/// Runs the module's static constructors (tract registers its operators through `inventory`'s
+/// `.init_array` entries) exactly once, before anything can need them.
+///
+/// Without an explicit call, wasm-ld treats the module as a "command" and wraps *every* export —
+/// `process`, and wasm-bindgen's own `__wbindgen_malloc` and `__externref_table_alloc`, called for each
+/// string, buffer and report object crossing the boundary — in a call to `__wasm_call_ctors`, so the
+/// pixel module re-ran tract's registrations many times per file (about 6 ms of a 10 ms CT slice).
+/// Referencing `__wasm_call_ctors` here tells wasm-ld not to wrap the exports; the `Once` makes the
+/// call happen on the first construction of a [`Deidentifier`] (or [`default_config`]).
+fn run_constructors_once() {
+    extern "C" {
+        fn __wasm_call_ctors();
+    }
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: `__wasm_call_ctors` is the constructor runner wasm-ld synthesises for every module; the
+    // `Once` guarantees it runs a single time, as the wrappers it replaces assumed.
+    ONCE.call_once(|| unsafe { __wasm_call_ctors() });
+}
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** Thrown by the constructor and the methods (never an Error instance, so it survives postMessage). */
@@ -93,6 +112,7 @@ impl Deidentifier {
         #[wasm_bindgen(js_name = subjectCsv, unchecked_param_type = "string | null")]
         subject_csv: Option<JsValue>,
     ) -> Result<Deidentifier, JsValue> {
+        run_constructors_once();
         console_error_panic_hook::set_once();
         let config = config_from_js(&config)?;
         let key = match key.as_string() {
@@ -258,6 +278,7 @@ impl Deidentifier {
 /// The default configuration as an object (edit it and pass it to `new Deidentifier`).
 #[wasm_bindgen(js_name = defaultConfig, unchecked_return_type = "Record<string, any>")]
 pub fn default_config() -> Result<JsValue, JsValue> {
+    run_constructors_once();
     console_error_panic_hook::set_once();
     to_js(&ConfigInput::default())
 }

@@ -81,7 +81,7 @@ export class OutputNamer {
  */
 export async function runBatch(pool, items, { signal, onProgress = () => {}, onResult, onStatus = () => {}, processArgs, concurrency } = {}) {
   const total = items.length;
-  const limit = concurrency || pool.size * 2;
+  const limit = concurrency || pool.size * (pool.depth || 2);
   const bytesTotal = items.reduce((s, it) => s + (it.size || 0), 0);
 
   // pass 1: identifying words of every file

@@ -6,7 +6,7 @@
 //
 // - call(): queued, handed to a worker. `transfer` lists buffers to move (not copy) to the worker;
 //   results are transferred back by the worker.
-// - Pipelining: a worker may hold `depth` calls (default 2), so it starts the next one without waiting
+// - Pipelining: a worker may hold `depth` calls (default 3), so it starts the next one without waiting
 //   for the page's main thread; a call with a transfer list only goes to an idle worker, and nothing
 //   is queued behind it (so that a call whose worker is stopped can always be sent again).
 // - AbortSignal: a queued call is dropped; a call waiting in a worker is skipped by it; a running call
@@ -36,7 +36,7 @@ export class WorkerError extends Error {
 }
 
 export class WorkerPool {
-  constructor({ size = defaultPoolSize(), depth = 2, url = new URL('./worker.js', import.meta.url) } = {}) {
+  constructor({ size = defaultPoolSize(), depth = 3, url = new URL('./worker.js', import.meta.url) } = {}) {
     this.size = Math.max(1, size | 0);
     this.depth = Math.max(1, depth | 0);
     this.url = url;

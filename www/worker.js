@@ -165,9 +165,9 @@ const methods = {
 
   // Pass 1: the identifying words of one file. Reads the first `head` bytes, and the whole file when
   // those are not enough (a header longer than that, a deflated data set).
-  async collect({ source, head = 65536 }) {
+  async collect({ source, head = 65536 }, early) {
     const e = requireEngine();
-    const bytes = await readSource(source, head);
+    const bytes = await (early ?? readSource(source, head));
     try {
       return e.collectIdentifiers(bytes);
     } catch (err) {
@@ -187,9 +187,9 @@ const methods = {
   // Pass 2: one whole file. With `store` ({path: [folder names], name}), the output is written into
   // the origin-private file system (OPFS) here and only the report goes back; otherwise (or when that
   // fails) the output bytes are transferred back.
-  async process({ source, name, store }) {
+  async process({ source, name, store }, early) {
     const e = requireEngine();
-    const bytes = await readSource(source);
+    const bytes = await (early ?? readSource(source));
     const r = e.process(bytes, name);
     const result = { report: r.report };
     if (mappings) {
@@ -227,12 +227,28 @@ const methods = {
 let chain = Promise.resolve();
 const skipped = new Set(); // calls the page no longer wants (aborted while waiting here)
 
+// Reading a file waits on the browser's storage, not on this thread: a call's input is read as soon
+// as the call arrives, so the next file is on its way while the engine works on the current one. At
+// most `depth` calls are here at once, and only inputs up to EARLY_MAX bytes are read ahead, so what
+// is held ahead stays small; a larger file is read when its turn comes.
+const EARLY_MAX = 16 * 1024 * 1024;
+function readEarly(method, args) {
+  if (!args || !args.source) return null;
+  if (method === 'process' && sourceSize(args.source) > EARLY_MAX) return null;
+  let early = null;
+  if (method === 'process') early = readSource(args.source);
+  else if (method === 'collect') early = readSource(args.source, args.head ?? 65536);
+  early?.catch(() => {}); // the error is thrown where the call awaits it (or dropped with the call)
+  return early;
+}
+
 self.onmessage = (ev) => {
   const { id, method, args } = ev.data || {};
   if (method === 'cancel') {
     skipped.add(args.id);
     return;
   }
+  const early = readEarly(method, args);
   chain = chain.then(async () => {
     if (skipped.delete(id)) {
       self.postMessage({ id, ok: false, error: { kind: 'aborted', message: 'aborted' } });
@@ -241,7 +257,7 @@ self.onmessage = (ev) => {
     const fn = methods[method];
     try {
       if (!fn) throw fail('internal', `unknown method ${method}`);
-      const out = await fn(args || {});
+      const out = await fn(args || {}, early);
       if (out && typeof out === 'object' && out.later) {
         out.later
           .then((o) => self.postMessage({ id, ok: true, result: o.result }, o.transfer))

@@ -254,6 +254,50 @@ impl Layout<'_> {
         }
     }
 
+    /// The first `n` samples of a frame in storage order, as [`Self::sample`] reads them one by one, in
+    /// one loop per sample size and byte order (the grey view of every frame goes through here, so
+    /// this is the per-pixel cost of a frame without text). `None` when the layout is unusual (Bits
+    /// Stored outside 1..=bits allocated, a short frame): the caller then reads sample by sample.
+    fn plane(&self, frame: &[u8], n: usize) -> Option<Vec<i64>> {
+        let info = self.info;
+        let bps = info.bytes_per_sample();
+        let bits = info.bits_stored;
+        if bits == 0 || bits as usize > bps * 8 {
+            return None;
+        }
+        let bytes = frame.get(..n.checked_mul(bps)?)?;
+        // keep the low `bits` bits, sign-extended when the pixels are signed
+        let sh = 64 - bits;
+        let signed = info.signed;
+        let value = move |raw: u64| -> i64 {
+            if signed {
+                ((raw << sh) as i64) >> sh
+            } else {
+                ((raw << sh) >> sh) as i64
+            }
+        };
+        Some(match (bps, self.big_endian) {
+            (1, _) => bytes.iter().map(|&b| value(b as u64)).collect(),
+            (2, false) => bytes
+                .chunks_exact(2)
+                .map(|c| value(u16::from_le_bytes([c[0], c[1]]) as u64))
+                .collect(),
+            (2, true) => bytes
+                .chunks_exact(2)
+                .map(|c| value(u16::from_be_bytes([c[0], c[1]]) as u64))
+                .collect(),
+            (4, false) => bytes
+                .chunks_exact(4)
+                .map(|c| value(u32::from_le_bytes([c[0], c[1], c[2], c[3]]) as u64))
+                .collect(),
+            (4, true) => bytes
+                .chunks_exact(4)
+                .map(|c| value(u32::from_be_bytes([c[0], c[1], c[2], c[3]]) as u64))
+                .collect(),
+            _ => return None,
+        })
+    }
+
     /// Index of sample `s` of pixel `p` in the frame.
     fn index(&self, p: usize, s: usize) -> usize {
         let n = self.info.pixels();
@@ -272,6 +316,11 @@ impl Layout<'_> {
         let info = self.info;
         let (w, h) = (info.cols as usize, info.rows as usize);
         let n = w * h;
+        if info.samples == 1 && palette.is_none() {
+            if let Some(lum) = self.plane(frame, n) {
+                return stretch(&lum, w, h, self.photometric == "MONOCHROME1");
+            }
+        }
         let mut lum: Vec<i64> = Vec::with_capacity(n);
         if info.samples == 1 {
             for p in 0..n {
@@ -441,21 +490,36 @@ fn min_max(v: &[i64]) -> (i64, i64) {
 }
 
 /// Values stretched from their minimum (0) to their maximum (255), optionally inverted.
+///
+/// Each value maps to `(x - lo) * 255 / span` (integer division). For spans up to 2^16 (every 8- and
+/// 16-bit frame) that is read from a table built without dividing, one entry per value in the span.
 fn stretch(v: &[i64], w: usize, h: usize, invert: bool) -> Grey {
     let (lo, hi) = min_max(v);
     let span = (hi - lo).max(1);
-    let data = v
-        .iter()
-        .map(|&x| {
-            let g = ((x - lo) * 255 / span) as u8;
-            if invert {
-                255 - g
-            } else {
-                g
-            }
-        })
-        .collect();
+    let level = |g: u8| if invert { 255 - g } else { g };
+    let data = if span <= 1 << 16 {
+        let lut = stretch_table(span as usize, level);
+        v.iter().map(|&x| lut[(x - lo) as usize]).collect()
+    } else {
+        v.iter().map(|&x| level(((x - lo) * 255 / span) as u8)).collect()
+    };
     Grey { w, h, data }
+}
+
+/// `level(d * 255 / span)` for every `d` in `0..=span`, walking `d` with the quotient and remainder
+/// of `d * 255` by `span` kept up to date (no division).
+fn stretch_table(span: usize, level: impl Fn(u8) -> u8) -> Vec<u8> {
+    let mut out = Vec::with_capacity(span + 1);
+    let (mut q, mut r) = (0usize, 0usize);
+    for _ in 0..=span {
+        out.push(level(q as u8));
+        r += 255;
+        while r >= span {
+            r -= span;
+            q += 1;
+        }
+    }
+    out
 }
 
 /// A palette colour lookup table (PS3.3 C.7.6.3.1.5), 8 or 16 bits per entry.
@@ -979,6 +1043,65 @@ mod tests {
             frames: 1,
             big_endian: false,
         }
+    }
+
+    #[test]
+    fn a_whole_plane_reads_as_sample_by_sample_in_every_size_order_and_sign() {
+        // pseudo-random bytes, including the bits above Bits Stored (old overlay bits)
+        let bytes: Vec<u8> = (0u32..24 * 4)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        for (alloc, stored) in [(8, 8), (8, 7), (16, 16), (16, 12), (16, 1), (32, 32), (32, 24)] {
+            for signed in [false, true] {
+                for big_endian in [false, true] {
+                    let mut i = info(1, alloc, "MONOCHROME2");
+                    i.bits_stored = stored;
+                    i.signed = signed;
+                    let l = Layout {
+                        info: &i,
+                        big_endian,
+                        planar: 0,
+                        photometric: "MONOCHROME2",
+                    };
+                    let frame = &bytes[..24 * (alloc as usize / 8)];
+                    let one_by_one: Vec<i64> = (0..24).map(|p| l.sample(frame, p)).collect();
+                    assert_eq!(
+                        l.plane(frame, 24),
+                        Some(one_by_one),
+                        "{alloc}/{stored} bits, signed {signed}, big endian {big_endian}"
+                    );
+                }
+            }
+        }
+        // a short frame or an impossible Bits Stored is left to the sample-by-sample reading
+        for (stored, len) in [(16, 10), (17, 48)] {
+            let mut i = info(1, 16, "MONOCHROME2");
+            i.bits_stored = stored;
+            let l = Layout {
+                info: &i,
+                big_endian: false,
+                planar: 0,
+                photometric: "MONOCHROME2",
+            };
+            assert_eq!(l.plane(&bytes[..len], 24), None, "{stored} bits, {len} bytes");
+        }
+    }
+
+    #[test]
+    fn the_stretch_table_equals_the_division_it_replaces() {
+        for span in [1usize, 2, 3, 7, 100, 254, 255, 256, 257, 1000, 4095, 4096, 65535, 65536] {
+            for invert in [false, true] {
+                let table = stretch_table(span, |g| if invert { 255 - g } else { g });
+                assert_eq!(table.len(), span + 1);
+                for (d, &g) in table.iter().enumerate() {
+                    let want = (d * 255 / span) as u8;
+                    assert_eq!(g, if invert { 255 - want } else { want }, "span {span}, value {d}");
+                }
+            }
+        }
+        // spans above the table's reach still divide (32-bit samples)
+        let wide = stretch(&[-(1 << 40), 0, 1 << 40], 3, 1, false);
+        assert_eq!(wide.data, vec![0, 127, 255]);
     }
 
     #[test]
