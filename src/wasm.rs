@@ -5,6 +5,9 @@
 //! ```text
 //! new Deidentifier(config?: object | string | undefined, key: string, subjectCsv?: string)
 //! d.process(bytes: Uint8Array, name: string) → { bytes: Uint8Array | undefined, report: FileReport }
+//! d.allocInput(length: number); d.inputView() → Uint8Array; d.processInput(name) → as process, but
+//! `bytes` is a view into the module (valid until the next call); d.releaseOutput()
+//!                                                    // a large file held twice, not four times
 //! d.collectIdentifiers(bytes: Uint8Array) → string   // opaque token: the identifying words of one file
 //! d.addBatchIdentifiers(token: string)               // merge a token into this instance's batch deny-list
 //! d.classify(bytes: Uint8Array) → PlannedElement[]   // the dry-run plan
@@ -96,6 +99,10 @@ export interface PlannedElement {
 pub struct Deidentifier {
     engine: Engine,
     mappings: bool,
+    /// an input read straight into the module's memory (`allocInput` … `processInput`)
+    input: Vec<u8>,
+    /// the output `processInput` lends as a view, until `releaseOutput` or the next input
+    output: Vec<u8>,
 }
 
 #[wasm_bindgen]
@@ -130,6 +137,8 @@ impl Deidentifier {
         Ok(Deidentifier {
             engine,
             mappings: false,
+            input: Vec::new(),
+            output: Vec::new(),
         })
     }
 
@@ -137,8 +146,77 @@ impl Deidentifier {
     /// why (status "skipped" for non-DICOM and unsupported files, "failed" otherwise).
     #[wasm_bindgen(unchecked_return_type = "ProcessResult")]
     pub fn process(&self, bytes: &[u8], name: &str) -> Result<JsValue, JsValue> {
+        let (out, result) = self.process_bytes(bytes, None, name)?;
+        let out = out.map_or(JsValue::UNDEFINED, |b| Uint8Array::from(&b[..]).into());
+        set(&result, "bytes", &out)?;
+        Ok(result.into())
+    }
+
+    /// Reserves `length` bytes inside the module for the next input, to be filled through
+    /// [`Self::input_view`] and consumed by [`Self::process_input`]: a large file then exists once in
+    /// memory while it is cleaned (a `Uint8Array` given to `process` is also copied into the module).
+    /// Replaces an input reserved before. Throws `{kind: "memory"}` when the module cannot grow.
+    #[wasm_bindgen(js_name = allocInput)]
+    pub fn alloc_input(&mut self, length: usize) -> Result<(), JsValue> {
+        self.input = Vec::new();
+        self.output = Vec::new();
+        let mut v = Vec::new();
+        v.try_reserve_exact(length)
+            .map_err(|_| error("memory", format!("{length} bytes do not fit in memory")))?;
+        v.resize(length, 0);
+        self.input = v;
+        Ok(())
+    }
+
+    /// A view of the input reserved by `allocInput`, to write the file's bytes into. It is valid only
+    /// until the next call into the module (memory may move as it grows): take a new view each time.
+    #[wasm_bindgen(js_name = inputView)]
+    pub fn input_view(&mut self) -> Uint8Array {
+        // SAFETY: the view is handed to JS for writes before any other call into the module; JS is
+        // told (above) not to keep it across calls, which could reallocate or move memory.
+        unsafe { Uint8Array::view_mut_raw(self.input.as_mut_ptr(), self.input.len()) }
+    }
+
+    /// `process` on the input written through `inputView`. The input is released as soon as the
+    /// output exists, and `bytes` is a *view* of the output inside the module, not a copy: valid only
+    /// until the next call into the module. Copy it out (`new Blob([bytes])`, `bytes.slice()`), then
+    /// call `releaseOutput`. So a large file is held at most twice (input and output), never four
+    /// times (a copy of each on both sides).
+    #[wasm_bindgen(js_name = processInput, unchecked_return_type = "ProcessResult")]
+    pub fn process_input(&mut self, name: &str) -> Result<JsValue, JsValue> {
+        self.output = Vec::new();
+        let input = std::mem::take(&mut self.input);
+        let (out, result) = self.process_bytes(&[], Some(input), name)?;
+        self.output = out.unwrap_or_default();
+        if !self.output.is_empty() {
+            // SAFETY: a view of `self.output`, which stays in place until `releaseOutput` or the next
+            // input; the caller is told not to keep the view across calls.
+            let view = unsafe { Uint8Array::view(&self.output) };
+            set(&result, "bytes", &view)?;
+        }
+        Ok(result.into())
+    }
+
+    /// Frees the output lent by `processInput`.
+    #[wasm_bindgen(js_name = releaseOutput)]
+    pub fn release_output(&mut self) {
+        self.output = Vec::new();
+    }
+}
+
+impl Deidentifier {
+    /// One file, from `bytes` or (when given) an owned input that is dropped as soon as the output
+    /// exists: the output bytes, and the result object without `bytes`.
+    fn process_bytes(
+        &self,
+        bytes: &[u8],
+        owned: Option<Vec<u8>>,
+        name: &str,
+    ) -> Result<(Option<Vec<u8>>, Object), JsValue> {
         let mut maps = None;
-        let (out, report) = match self.engine.process(bytes, name) {
+        let result = self.engine.process(owned.as_deref().unwrap_or(bytes), name);
+        drop(owned);
+        let (out, report) = match result {
             Ok(o) => {
                 let mut report = o.report;
                 report.output.get_or_insert(o.path);
@@ -159,12 +237,14 @@ impl Deidentifier {
                 },
             )?;
         }
-        let out = out.map_or(JsValue::UNDEFINED, |b| Uint8Array::from(&b[..]).into());
-        set(&result, "bytes", &out)?;
+        set(&result, "bytes", &JsValue::UNDEFINED)?;
         set(&result, "report", &to_js(&report)?)?;
-        Ok(result.into())
+        Ok((out, result))
     }
+}
 
+#[wasm_bindgen]
+impl Deidentifier {
     /// With `true`, `process` also returns `uidMap: [old, new][]` and `patientMap: [old, new] | undefined`
     /// (for `uid_mapping.csv` / `patid_mapping.csv`). They re-identify: write them only when asked.
     #[wasm_bindgen(js_name = setMappings)]

@@ -128,6 +128,31 @@ fn same_key_gives_identical_bytes_in_every_instance_and_as_the_rust_api() {
     }
 }
 
+#[wasm_bindgen_test]
+fn an_input_written_into_the_module_gives_what_process_gives() {
+    let mut d = deidentifier(JsValue::UNDEFINED, "k");
+    for input in [CT_SMALL, DEFLATED, b"not a DICOM file".as_slice()] {
+        let (want, report) = process(&d, input, "a.dcm");
+        d.alloc_input(input.len()).unwrap();
+        // written in pieces, a new view each time (as the worker does while streaming a file)
+        for (i, piece) in input.chunks(1000).enumerate() {
+            d.input_view().set(&Uint8Array::from(piece), (i * 1000) as u32);
+        }
+        let r = d.process_input("a.dcm").unwrap();
+        let got = get(&r, "bytes");
+        // a view of the output inside the module: copied out, then released
+        let got = (!got.is_undefined()).then(|| got.dyn_into::<Uint8Array>().unwrap().to_vec());
+        d.release_output();
+        assert_eq!(got, want);
+        assert_eq!(get_str(&get(&r, "report"), "status"), get_str(&report, "status"));
+        // the input is consumed: a second call has nothing to read
+        let again = d.process_input("a.dcm").unwrap();
+        assert!(get(&again, "bytes").is_undefined());
+    }
+    // an input that cannot fit is a structured error, not a trap
+    assert_eq!(error_kind(d.alloc_input(usize::MAX).unwrap_err()), "memory");
+}
+
 /// The digests of the native CLI's outputs for key "k" (set by scripts/test-wasm at compile time):
 /// wasm and native give byte-identical files.
 #[wasm_bindgen_test]

@@ -287,6 +287,7 @@ async function runPending() {
   const controller = new AbortController();
   state.running = { controller };
   state.scanMs = 0;
+  state.engineMs = 0;
   updateButtons();
   const t0 = performance.now();
   let cancelled = false;
@@ -314,6 +315,7 @@ async function runPending() {
   // timings for scripts/bench-web
   $('progress').dataset.ms = String(Math.round(secs * 1000));
   $('progress').dataset.scanMs = String(Math.round(state.scanMs || 0));
+  $('progress').dataset.engineMs = String(Math.round(state.engineMs || 0));
   if (cancelled) setProgress('cancelled', `Cancelled. ${summaryText()} Press “De-identify” to go on with the rest.`);
   else if ($('progress').dataset.state !== 'error') setProgress('done', `Finished: ${summaryText()}`, secs);
   updateButtons();
@@ -353,12 +355,13 @@ async function runOne(batch, signal) {
     },
     processArgs: (item) => (disk && !state.storeFailed ? { store: state.store.target(`${item.index}.dcm`) } : {}),
     onResult: async (item, i, r) => {
+      state.engineMs = (state.engineMs || 0) + (r.engineMs || 0);
       const report = r.report;
-      if (report.status === 'written' && (r.bytes || r.stored)) {
+      if (report.status === 'written' && (r.bytes || r.blob || r.stored)) {
         item.outputPath = state.namer.name(report);
         if (r.stored) item.stored = r.stored;
         else {
-          item.blob = new Blob([r.bytes], { type: 'application/dicom' });
+          item.blob = r.blob ?? new Blob([r.bytes], { type: 'application/dicom' });
           if (r.storeError && !state.storeFailed) {
             // the disk store failed (full, or not allowed): keep the outputs in memory from now on
             console.warn(`outputs are kept in memory: ${r.storeError}`);

@@ -36,10 +36,10 @@ async function deidentifyItems(items, { config, key, subjects, onProgress, signa
       onProgress: (p) => onProgress && onProgress({ ...p }),
       onResult: (item, i, r) => {
         const report = r.report;
-        const written = report.status === 'written' && r.bytes;
+        const written = report.status === 'written' && (r.bytes || r.blob);
         results[i] = {
           name: written ? namer.name(report) : item.name,
-          blob: written ? new Blob([r.bytes], { type: 'application/dicom' }) : null,
+          blob: written ? (r.blob ?? new Blob([r.bytes], { type: 'application/dicom' })) : null,
           report,
         };
       },

@@ -83,21 +83,26 @@ async function makeEngine(config, key, subjects) {
 // ---- the output store (OPFS), written with synchronous access handles ---------------------------
 
 const storeDirs = new Map();
+const PIECE = 4 * 1024 * 1024; // large outputs are copied out of the engine this much at a time
 const STORE_TIMEOUT_MS = 30_000;
 
 // A write that does not finish in time (seen near the storage quota) counts as failed: the output then
 // goes back to the page instead.
 function storeOutput(store, bytes) {
+  return withTimeout(writeOutput(store, bytes));
+}
+
+function withTimeout(promise) {
   let timer;
   return Promise.race([
-    writeOutput(store, bytes),
+    promise,
     new Promise((_, reject) => {
       timer = setTimeout(() => reject(new Error('writing to the browser storage timed out')), STORE_TIMEOUT_MS);
     }),
   ]).finally(() => clearTimeout(timer));
 }
 
-async function writeOutput(store, bytes) {
+async function storeDir(store) {
   const key = store.path.join('/');
   let dir = storeDirs.get(key);
   if (!dir) {
@@ -105,20 +110,125 @@ async function writeOutput(store, bytes) {
     for (const p of store.path) dir = await dir.getDirectoryHandle(p, { create: true });
     storeDirs.set(key, dir);
   }
-  const fh = await dir.getFileHandle(store.name, { create: true });
-  const h = await fh.createSyncAccessHandle();
+  return dir;
+}
+
+async function storeHandle(store) {
+  const fh = await (await storeDir(store)).getFileHandle(store.name, { create: true });
+  return fh.createSyncAccessHandle();
+}
+
+function writeAll(h, bytes) {
+  h.truncate(0);
+  let at = 0;
+  while (at < bytes.length) {
+    // a piece at a time: the browser may copy what one write is given
+    const n = h.write(bytes.subarray(at, at + PIECE), { at });
+    if (!n) throw new Error('the output could not be written');
+    at += n;
+  }
+  h.flush();
+}
+
+async function writeOutput(store, bytes) {
+  const h = await storeHandle(store);
   try {
-    h.truncate(0);
-    let at = 0;
-    while (at < bytes.length) {
-      const n = h.write(bytes.subarray(at), { at });
-      if (!n) throw new Error('the output could not be written');
-      at += n;
-    }
-    h.flush();
+    writeAll(h, bytes);
   } finally {
     h.close();
   }
+}
+
+// A large file (more than EARLY_MAX bytes, from a File or Blob): read straight into the engine's memory
+// and its output copied out once, from a view into that memory (written to the disk store, or built
+// into a Blob a piece at a time), so that the file is held about twice, not four times (a copy of the
+// input and of the output on each side of the boundary).
+async function processLarge(e, { source, name, store }) {
+  let handle = null;
+  let storeError = null;
+  let stored = false;
+  if (store) {
+    // opened before the engine runs: the output view must be written without waiting
+    const opening = storeHandle(store);
+    try {
+      handle = await withTimeout(opening);
+    } catch (err) {
+      opening.then((h) => h.close(), () => {}); // opened too late: let it go
+      storeError = String((err && err.message) || err);
+    }
+  }
+  try {
+    await readIntoEngine(e, source.blob);
+    const t = performance.now();
+    const r = e.processInput(name);
+    const result = { report: r.report, engineMs: performance.now() - t };
+    if (mappings) {
+      result.uidMap = r.uidMap;
+      result.patientMap = r.patientMap;
+    }
+    if (r.bytes) {
+      const view = r.bytes;
+      if (handle) {
+        try {
+          writeAll(handle, view);
+          stored = true;
+        } catch (err) {
+          storeError = String((err && err.message) || err);
+        }
+      }
+      if (stored) Object.assign(result, { stored: store.name, size: view.length });
+      else {
+        result.blob = await blobOf(view);
+        if (storeError) result.storeError = storeError;
+      }
+    }
+    return { result, transfer: [] };
+  } finally {
+    e.releaseOutput();
+    if (handle) {
+      handle.close();
+      // nothing written (the file failed, or the write did): no empty file left in the store
+      if (!stored) await storeDir(store).then((d) => d.removeEntry(store.name)).catch(() => {});
+    }
+  }
+}
+
+// Streams a File/Blob into the input the engine reserves (allocInput, inputView: a new view after
+// every wait, as the engine's memory may move); nothing else runs on this engine meanwhile (calls are
+// handled one at a time).
+async function readIntoEngine(e, blob) {
+  const size = blob.size;
+  e.allocInput(size);
+  const changed = () => fail('read', 'the file changed while it was being read');
+  try {
+    const reader = blob.stream().getReader();
+    let at = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      if (at + value.length > size) throw changed();
+      e.inputView().set(value, at);
+      at += value.length;
+    }
+    if (at !== size) throw changed();
+  } catch (err) {
+    e.allocInput(0);
+    throw err;
+  }
+}
+
+// A Blob of a (large) view, built a piece at a time so that no second whole copy is held here.
+async function blobOf(view) {
+  let at = 0;
+  const stream = new ReadableStream({
+    pull(c) {
+      if (at >= view.length) return c.close();
+      c.enqueue(view.slice(at, at + PIECE));
+      at += PIECE;
+    },
+  });
+  const blob = await new Response(stream).blob();
+  return blob.type ? blob : new Blob([blob], { type: 'application/dicom' });
 }
 
 function requireEngine() {
@@ -189,9 +299,14 @@ const methods = {
   // fails) the output bytes are transferred back.
   async process({ source, name, store }, early) {
     const e = requireEngine();
+    if (!early && source.blob && sourceSize(source) > EARLY_MAX && typeof e.allocInput === 'function') {
+      return processLarge(e, { source, name, store });
+    }
     const bytes = await (early ?? readSource(source));
+    const t = performance.now();
     const r = e.process(bytes, name);
-    const result = { report: r.report };
+    // engineMs: the time in the engine itself (scripts/bench-web compares it with the native CLI)
+    const result = { report: r.report, engineMs: performance.now() - t };
     if (mappings) {
       result.uidMap = r.uidMap;
       result.patientMap = r.patientMap;

@@ -5,11 +5,13 @@
 //    CT slices; corpus: the real registry files), with 1 worker and with N = cores workers, from the
 //    files given to the folder input to the end of the run (both passes, reading, transfers, outputs
 //    kept as Blobs). Compared per file with the native CLI (--jobs 1 and --jobs N) on the same files.
-// 2. Memory: ct300 repeated to about BENCH_WEB_BIG_GB (default 2) GB (hard links, no extra disk), run
-//    in the page with N workers and then streamed out as one ZIP through the service worker; sampled
-//    every 0.5 s: the page's JS heap (CDP Performance.getMetrics), page + workers + wasm memory
-//    (performance.measureUserAgentSpecificMemory, the page being cross-origin isolated here), and the
-//    resident memory of Chromium's processes (renderer: page and workers; browser: Blob storage).
+// 2. Memory: ct300 repeated to about BENCH_WEB_BIG_GB (default 2) GB (hard links, no extra disk), plus
+//    the same slices as one 157 MB multi-frame file (the largest file), run in the page with N workers
+//    and then streamed out as one ZIP through the service worker; sampled every 0.2 s: the page's JS
+//    heap (CDP Performance.getMetrics), page + workers memory (performance.measureUserAgentSpecificMemory,
+//    the page being cross-origin isolated here), and the resident memory of Chromium's processes
+//    (renderer: page, workers and their wasm memory; browser: Blob storage). The renderer's growth is
+//    taken over its size once the engine and models are loaded (a first file processed).
 //
 // Environment: BENCH_WEB_RUNS (3), BENCH_WEB_BIG_GB (2; 0 skips part 2), BENCH_WEB_SETS (ct300,corpus),
 // SERVE_PKG_DIR (another build of pkg/).
@@ -112,6 +114,7 @@ async function runInPage(page, dir, timeout = 300_000) {
   return page.$eval('[data-testid="progress"]', (el) => ({
     ms: Number(el.dataset.ms),
     scanMs: Number(el.dataset.scanMs),
+    engineMs: Number(el.dataset.engineMs),
     written: Number((/(\d+) de-identified/.exec(el.textContent) || [])[1] || 0),
     store: el.dataset.store,
     text: el.textContent.replace(/\s+/g, ' ').trim(),
@@ -154,12 +157,19 @@ async function sampleMemory(page, cdp, rootPid, peaks) {
   peaks.other = Math.max(peaks.other, t.other);
 }
 
+const MULTIFRAME = join(ROOT, '.cache', 'bench', 'multiframe', 'CT-300-frames.dcm');
+
 function makeBigFolder(ct, targetBytes) {
   const dir = join(ROOT, '.cache', 'bench', 'web-big');
   rmSync(dir, { recursive: true, force: true });
   const files = filesUnder(ct);
   let total = 0;
   let k = 0;
+  if (existsSync(MULTIFRAME)) {
+    mkdirSync(join(dir, 'r00'), { recursive: true });
+    linkSync(MULTIFRAME, join(dir, 'r00', 'CT-300-frames.dcm'));
+    total += statSync(MULTIFRAME).size;
+  }
   while (total < targetBytes) {
     const sub = join(dir, `r${String(++k).padStart(2, '0')}`);
     mkdirSync(sub, { recursive: true });
@@ -173,7 +183,8 @@ function makeBigFolder(ct, targetBytes) {
       total += statSync(f).size;
     }
   }
-  return { dir, files: files.length * k, bytes: total };
+  const all = filesUnder(dir);
+  return { dir, files: all.length, bytes: total, largest: all.reduce((m, f) => Math.max(m, statSync(f).size), 0) };
 }
 
 // ---- main ----
@@ -214,9 +225,14 @@ async function main() {
           files_per_s: fps, mb_per_s: ds.bytes / 1e6 / (ms / 1000), written: runs[0].written,
           native_jobs: n.jobs, native_files_per_s: n.files_per_s, native_written: n.written,
           per_file_ratio: n.files_per_s / fps,
+          // time inside the wasm engine (summed over the workers) per file, against the native CLI's
+          // whole time per file with one job: the rest of the page's time is reading files, moving
+          // buffers and keeping the outputs
+          engine_ms_per_file: median(runs.map((x) => x.engineMs)) / ds.files,
         };
+        row.engine_ratio = row.engine_ms_per_file / (1000 / nat[ds.name][1].files_per_s);
         results.sets.push(row);
-        log(`  ${ds.name}: ${fps.toFixed(0)} files/s, ${row.mb_per_s.toFixed(1)} MB/s (native ${n.files_per_s.toFixed(0)} files/s with ${n.jobs} job(s): ×${row.per_file_ratio.toFixed(1)} per file)`);
+        log(`  ${ds.name}: ${fps.toFixed(0)} files/s, ${row.mb_per_s.toFixed(1)} MB/s (native ${n.files_per_s.toFixed(0)} files/s with ${n.jobs} job(s): ×${row.per_file_ratio.toFixed(1)} per file; engine ${row.engine_ms_per_file.toFixed(2)} ms per file, ×${row.engine_ratio.toFixed(2)} the CLI's whole time per file)`);
       }
       await context.close();
     }
@@ -225,7 +241,7 @@ async function main() {
     if (BIG_GB > 0 && SETS.includes('ct300')) {
       const ct = dataset('ct300');
       const big = makeBigFolder(ct.dir, BIG_GB * 1e9);
-      log(`memory: ${big.files} files, ${(big.bytes / 1e9).toFixed(2)} GB (ct300 repeated), ${N} workers`);
+      log(`memory: ${big.files} files, ${(big.bytes / 1e9).toFixed(2)} GB (ct300 repeated; largest file ${(big.largest / 1e6).toFixed(0)} MB), ${N} workers`);
       // a normal (persistent) profile: an incognito context's storage quota is far smaller
       const profile = join(tmpdir(), `bench-web-profile-${process.pid}`);
       const context = await chromium.launchPersistentContext(profile, {
@@ -243,6 +259,15 @@ async function main() {
       await cdp.send('Performance.enable');
       const rootPid = process.pid; // Chromium is a child of this process (and the server, which is not counted)
       const peaks = { pageHeap: 0, renderer: 0, browser: 0, other: 0, uaMemory: 0 };
+      // a first few files, so that every worker has its engine and models loaded before the baseline
+      const warm = join(ROOT, '.cache', 'bench', 'web-warm');
+      rmSync(warm, { recursive: true, force: true });
+      mkdirSync(warm, { recursive: true });
+      for (const f of filesUnder(ct.dir).slice(0, 4 * N)) copyFileSync(f, join(warm, f.split('/').pop()));
+      await runInPage(page, warm);
+      if (await page.isEnabled('[data-testid="clear"]')) await page.click('[data-testid="clear"]');
+      rmSync(warm, { recursive: true, force: true });
+      await new Promise((r) => setTimeout(r, 1000));
       const base = processTree(rootPid);
       // page + workers + wasm, measured by the page itself (cross-origin isolated)
       await page.evaluate(() => {
@@ -264,7 +289,7 @@ async function main() {
       const sampler = (async () => {
         while (sampling) {
           await sampleMemory(page, cdp, rootPid, peaks);
-          await new Promise((r) => setTimeout(r, 500));
+          await new Promise((r) => setTimeout(r, 200));
         }
       })();
       const t0 = Date.now();
@@ -289,7 +314,7 @@ async function main() {
       rmSync(big.dir, { recursive: true, force: true });
       results.memory = {
         output_store: run.store,
-        files: big.files, gb: big.bytes / 1e9, workers: N, largest_file_mb: ct.largest / 1e6,
+        files: big.files, gb: big.bytes / 1e9, workers: N, largest_file_mb: big.largest / 1e6,
         run_seconds: runSecs, written: run.written, zip_seconds: zipSecs, zip_gb: zipBytes / 1e9,
         baseline_mb: { renderer: base.renderer / 1e6, browser: base.browser / 1e6 },
         peak_mb: {
@@ -301,10 +326,12 @@ async function main() {
           renderer_rss_during_run: afterRun.renderer / 1e6,
         },
       };
+      results.memory.peak_mb.renderer_growth = (peaks.renderer - base.renderer) / 1e6;
       results.memory.ratio_to_largest_file = {
-        page_js_heap: peaks.pageHeap / ct.largest,
-        page_workers_wasm: peaks.uaMemory / ct.largest,
-        renderer_rss: peaks.renderer / ct.largest,
+        page_js_heap: peaks.pageHeap / big.largest,
+        page_workers_wasm: peaks.uaMemory / big.largest,
+        renderer_rss: peaks.renderer / big.largest,
+        renderer_growth: (peaks.renderer - base.renderer) / big.largest,
       };
     }
   } finally {
@@ -314,10 +341,10 @@ async function main() {
 
   // ---- print ----
   console.log(`\nBrowser benchmark (Chromium ${results.chromium}, ${N} cores, median of ${RUNS})\n`);
-  console.log('dataset  files     MB  workers  outputs  browser files/s  MB/s   native files/s (jobs)  native/browser per file');
+  console.log('dataset  files     MB  workers  outputs  browser files/s  MB/s   native files/s (jobs)  native/browser per file  engine ms/file  engine / CLI (1 job)');
   for (const r of results.sets) {
     console.log(
-      `${r.dataset.padEnd(8)} ${String(r.files).padStart(5)} ${r.mb.toFixed(0).padStart(6)}  ${String(r.workers).padStart(7)}  ${r.store.padStart(7)}  ${r.files_per_s.toFixed(0).padStart(15)}  ${r.mb_per_s.toFixed(1).padStart(5)}  ${r.native_files_per_s.toFixed(0).padStart(14)} (${r.native_jobs})  ${('×' + r.per_file_ratio.toFixed(1)).padStart(22)}`,
+      `${r.dataset.padEnd(8)} ${String(r.files).padStart(5)} ${r.mb.toFixed(0).padStart(6)}  ${String(r.workers).padStart(7)}  ${r.store.padStart(7)}  ${r.files_per_s.toFixed(0).padStart(15)}  ${r.mb_per_s.toFixed(1).padStart(5)}  ${r.native_files_per_s.toFixed(0).padStart(14)} (${r.native_jobs})  ${('×' + r.per_file_ratio.toFixed(1)).padStart(22)}  ${r.engine_ms_per_file.toFixed(2).padStart(14)}  ${('×' + r.engine_ratio.toFixed(2)).padStart(20)}`,
     );
   }
   const w1 = results.sets.filter((r) => r.workers === 1);
@@ -331,7 +358,8 @@ async function main() {
     console.log(`  run ${m.run_seconds.toFixed(1)} s (${(m.gb * 1e3 / m.run_seconds).toFixed(0)} MB/s), ${m.written} written; ZIP ${m.zip_gb.toFixed(2)} GB streamed to disk in ${m.zip_seconds.toFixed(1)} s`);
     console.log(`  peak page JS heap          ${m.peak_mb.page_js_heap.toFixed(1)} MB  (×${m.ratio_to_largest_file.page_js_heap.toFixed(1)} the largest file)`);
     console.log(`  peak page+workers+wasm     ${m.peak_mb.page_workers_wasm.toFixed(1)} MB  (×${m.ratio_to_largest_file.page_workers_wasm.toFixed(1)})`);
-    console.log(`  peak renderer RSS          ${m.peak_mb.renderer_rss.toFixed(0)} MB  (×${m.ratio_to_largest_file.renderer_rss.toFixed(0)}; at start ${m.baseline_mb.renderer.toFixed(0)} MB)`);
+    console.log(`  peak renderer RSS          ${m.peak_mb.renderer_rss.toFixed(0)} MB  (×${m.ratio_to_largest_file.renderer_rss.toFixed(1)}; ${m.baseline_mb.renderer.toFixed(0)} MB with the engines loaded)`);
+    console.log(`  renderer growth            ${m.peak_mb.renderer_growth.toFixed(0)} MB  (×${m.ratio_to_largest_file.renderer_growth.toFixed(2)} the largest file: page, workers, wasm memory)`);
     console.log(`  peak browser-process RSS   ${m.peak_mb.browser_rss.toFixed(0)} MB  (Blob storage lives here; at start ${m.baseline_mb.browser.toFixed(0)} MB)`);
   }
   const out = join(ROOT, '.cache', 'bench', 'web-results.json');

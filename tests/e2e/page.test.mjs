@@ -358,6 +358,42 @@ test('settings: invalid configuration JSON is explained; the engine rejects unkn
   await context.close();
 });
 
+test('a file larger than the read-ahead limit (16 MiB) is streamed into the engine, its output kept in memory or written to disk: the same output as the CLI', { timeout: 240_000 }, async () => {
+  // a 600-frame version of CT_small (about 20 MB), made with pydicom
+  const dir = tempDir('dicom-deid-big-');
+  const big = join(dir, 'big.dcm');
+  const mk = spawnSync(python(), ['-c', `
+import sys, pydicom
+ds = pydicom.dcmread(sys.argv[1])
+ds.NumberOfFrames = 600
+ds.PixelData = ds.PixelData * 600
+ds.save_as(sys.argv[2], enforce_file_format=True)
+`, join(CORPUS, 'CT_small.dcm'), big], { encoding: 'utf8' });
+  assert.equal(mk.status, 0, mk.stderr);
+  assert.ok(statSync(big).size > 16 * 1024 * 1024);
+  writeFileSync(join(dir, 'mr.dcm'), readFileSync(join(CORPUS, 'MR_small.dcm')));
+  for (const store of ['memory', 'disk']) {
+    const context = await browser.newContext({ acceptDownloads: true });
+    await context.addInitScript(() => Object.defineProperty(window, 'showSaveFilePicker', { value: undefined }));
+    const { page, errors } = await openPage(context, `?store=${store}`);
+    const key = await page.inputValue('#key');
+    await page.setInputFiles('[data-testid="file-input"]', [big, join(dir, 'mr.dcm')]);
+    await waitDone(page);
+    assert.equal(await page.getAttribute('[data-testid="progress"]', 'data-store'), store);
+    assert.deepEqual((await rows(page)).map((r) => r.status), ['written', 'written']);
+    const zip = await download(page, 'download-zip');
+    const cliOut = runCli(key, dir);
+    const checked = verifyOutputs(zip, cliOut);
+    assert.equal(checked.files.length, 2);
+    for (const f of checked.files) {
+      assert.ok(f.ok, `${store}: ${f.name}: ${f.error}`);
+      if (cliOut) assert.equal(f.same_as_cli, true, `${store}: ${f.name} differs from the CLI's output`);
+    }
+    assert.deepEqual(errors, []);
+    await context.close();
+  }
+});
+
 test('burned-in text (default phi-only): the pixel module masks dates in real ultrasound images exactly as the CLI does', { timeout: 300_000 }, async () => {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 1400 } });
   await context.addInitScript(() => Object.defineProperty(window, 'showSaveFilePicker', { value: undefined }));
