@@ -102,7 +102,10 @@ function withTimeout(promise) {
   ]).finally(() => clearTimeout(timer));
 }
 
-async function storeDir(store) {
+// Note: the file handle is asked for in the same turn as the call when the folder is known (no extra
+// await before getFileHandle). Splitting this into small async helpers made every write of a run of
+// small files wait ~100 ms in Chromium 156 (300 CT slices: 3 s → 30 s), for reasons not found.
+async function storeHandle(store) {
   const key = store.path.join('/');
   let dir = storeDirs.get(key);
   if (!dir) {
@@ -110,12 +113,8 @@ async function storeDir(store) {
     for (const p of store.path) dir = await dir.getDirectoryHandle(p, { create: true });
     storeDirs.set(key, dir);
   }
-  return dir;
-}
-
-async function storeHandle(store) {
-  const fh = await (await storeDir(store)).getFileHandle(store.name, { create: true });
-  return fh.createSyncAccessHandle();
+  const fh = await dir.getFileHandle(store.name, { create: true });
+  return await fh.createSyncAccessHandle();
 }
 
 function writeAll(h, bytes) {
@@ -188,7 +187,7 @@ async function processLarge(e, { source, name, store }) {
     if (handle) {
       handle.close();
       // nothing written (the file failed, or the write did): no empty file left in the store
-      if (!stored) await storeDir(store).then((d) => d.removeEntry(store.name)).catch(() => {});
+      if (!stored) await storeDirs.get(store.path.join('/'))?.removeEntry(store.name).catch(() => {});
     }
   }
 }
