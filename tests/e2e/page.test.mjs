@@ -46,6 +46,17 @@ async function openPage(context, path = '', pixels = 'none') {
   return { page, errors };
 }
 
+// Polls an async function in the page until `done(value)` or the timeout; returns the last value.
+// (page.waitForFunction does not wait for a promise: an async predicate passes at once.)
+async function pollInPage(page, fn, arg, done, timeout) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await page.evaluate(fn, arg);
+    if (done(value) || Date.now() > end) return value;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 async function waitControlled(page) {
   await page.waitForFunction(() => navigator.serviceWorker && navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
 }
@@ -280,16 +291,19 @@ test('offline after the first visit: reload with the network off and process a f
   });
   const { page } = await openPage(context);
   await waitControlled(page);
-  // the service worker has stored the page, the scripts and the engine
-  await page.waitForFunction(async () => {
-    if (!(await caches.has('dicom-deid-v2'))) return false;
-    const c = await caches.open('dicom-deid-v2');
-    const keys = (await c.keys()).map((r) => new URL(r.url).pathname);
-    return ['/', '/app.js', '/worker.js', '/pkg/dicom_deid.js', '/pkg/dicom_deid_bg.wasm',
-      '/pkg/pixel/dicom_deid_pixel_bg.wasm', '/pkg/pixel/models/det.onnx', '/pkg/pixel/models/rec.onnx', '/pkg/pixel/models/rec-fast.onnx', '/pkg/pixel/models/rec-fast.txt'].every((p) => keys.includes(p));
-  }, null, { timeout: 60_000, polling: 250 });
+  // the service worker has stored the page, the scripts and the engine (in the cache sw.js names)
+  const cache = /const CACHE = '([^']+)'/.exec(readFileSync(join(ROOT, 'www', 'sw.js'), 'utf8'))[1];
+  const want = ['/', '/app.js', '/worker.js', '/pkg/dicom_deid.js', '/pkg/dicom_deid_bg.wasm',
+    '/pkg/pixel/dicom_deid_pixel_bg.wasm', '/pkg/pixel/models/det.onnx', '/pkg/pixel/models/rec.onnx', '/pkg/pixel/models/rec-fast.onnx', '/pkg/pixel/models/rec-fast.txt'];
+  const missing = await pollInPage(page, async ({ cache, want }) => {
+    if (!(await caches.has(cache))) return want;
+    const keys = (await (await caches.open(cache)).keys()).map((r) => new URL(r.url).pathname);
+    return want.filter((p) => !keys.includes(p));
+  }, { cache, want }, (m) => m.length === 0, 60_000);
+  assert.deepEqual(missing, [], `not stored for offline use in ${cache}`);
   // the service worker is installed and active (no update check pending) before the network goes off
-  await page.waitForFunction(async () => (await navigator.serviceWorker.getRegistration())?.active?.state === 'activated', null, { timeout: 30_000 });
+  const state = await pollInPage(page, async () => (await navigator.serviceWorker.getRegistration())?.active?.state, null, (s) => s === 'activated', 30_000);
+  assert.equal(state, 'activated');
 
   await context.setOffline(true);
   const logStart = server.log.length;
