@@ -85,6 +85,20 @@ async function makeEngine(config, key, subjects) {
 const storeDirs = new Map();
 const PIECE = 4 * 1024 * 1024; // large outputs are copied out of the engine this much at a time
 const STORE_TIMEOUT_MS = 30_000;
+const HEAD = 65536; // pass 1 reads this much of a file unless told otherwise
+
+const message = (err) => String((err && err.message) || err);
+
+// What a process call sends back besides the output: the report, the engine's own time (scripts/
+// bench-web compares it with the native CLI) and, when asked for, the mapping data.
+function resultOf(r, engineMs) {
+  const result = { report: r.report, engineMs };
+  if (mappings) {
+    result.uidMap = r.uidMap;
+    result.patientMap = r.patientMap;
+  }
+  return result;
+}
 
 // A write that does not finish in time (seen near the storage quota) counts as failed: the output then
 // goes back to the page instead.
@@ -153,18 +167,14 @@ async function processLarge(e, { source, name, store }) {
       handle = await withTimeout(opening);
     } catch (err) {
       opening.then((h) => h.close(), () => {}); // opened too late: let it go
-      storeError = String((err && err.message) || err);
+      storeError = message(err);
     }
   }
   try {
     await readIntoEngine(e, source.blob);
     const t = performance.now();
     const r = e.processInput(name);
-    const result = { report: r.report, engineMs: performance.now() - t };
-    if (mappings) {
-      result.uidMap = r.uidMap;
-      result.patientMap = r.patientMap;
-    }
+    const result = resultOf(r, performance.now() - t);
     if (r.bytes) {
       const view = r.bytes;
       if (handle) {
@@ -172,7 +182,7 @@ async function processLarge(e, { source, name, store }) {
           writeAll(handle, view);
           stored = true;
         } catch (err) {
-          storeError = String((err && err.message) || err);
+          storeError = message(err);
         }
       }
       if (stored) Object.assign(result, { stored: store.name, size: view.length });
@@ -274,7 +284,7 @@ const methods = {
 
   // Pass 1: the identifying words of one file. Reads the first `head` bytes, and the whole file when
   // those are not enough (a header longer than that, a deflated data set).
-  async collect({ source, head = 65536 }, early) {
+  async collect({ source, head = HEAD }, early) {
     const e = requireEngine();
     const bytes = await (early ?? readSource(source, head));
     try {
@@ -304,19 +314,14 @@ const methods = {
     const bytes = await (early ?? readSource(source));
     const t = performance.now();
     const r = e.process(bytes, name);
-    // engineMs: the time in the engine itself (scripts/bench-web compares it with the native CLI)
-    const result = { report: r.report, engineMs: performance.now() - t };
-    if (mappings) {
-      result.uidMap = r.uidMap;
-      result.patientMap = r.patientMap;
-    }
+    const result = resultOf(r, performance.now() - t);
     if (r.bytes && store) {
       // the write waits on the file system, not on the CPU: the next file is processed meanwhile
       // (at most `depth` calls are here at once, so at most that many writes are pending)
       const bytes = r.bytes;
       const later = storeOutput(store, bytes).then(
         () => ({ result: { ...result, stored: store.name, size: bytes.length }, transfer: [] }),
-        (err) => ({ result: { ...result, storeError: String((err && err.message) || err), bytes }, transfer: [bytes.buffer] }),
+        (err) => ({ result: { ...result, storeError: message(err), bytes }, transfer: [bytes.buffer] }),
       );
       return { later };
     }
@@ -351,7 +356,7 @@ function readEarly(method, args) {
   if (method === 'process' && sourceSize(args.source) > EARLY_MAX) return null;
   let early = null;
   if (method === 'process') early = readSource(args.source);
-  else if (method === 'collect') early = readSource(args.source, args.head ?? 65536);
+  else if (method === 'collect') early = readSource(args.source, args.head ?? HEAD);
   early?.catch(() => {}); // the error is thrown where the call awaits it (or dropped with the call)
   return early;
 }

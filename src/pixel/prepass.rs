@@ -155,15 +155,8 @@ fn strokes_down(g: &Grey, c: i16, t: usize) -> Vec<u32> {
         let (above, below) = (&d[(y - 1) * w..y * w], &d[(y + 1) * w..(y + 2) * w]);
         let row = &mut down[(y / t) * tw..(y / t + 1) * tw];
         for (x, ((&a, &b), l)) in above.iter().zip(below).zip(last.iter_mut()).enumerate() {
-            let g = b as i16 - a as i16;
-            if g.abs() >= c {
-                let up = g > 0;
-                if let Some((ly, lu)) = *l {
-                    if lu != up && (2..=STROKE_MAX).contains(&(y - ly)) {
-                        row[x / t] += 1;
-                    }
-                }
-                *l = Some((y, up));
+            if stroke_step(l, y, b as i16 - a as i16, c) {
+                row[x / t] += 1;
             }
         }
     }
@@ -175,17 +168,24 @@ fn strokes_down(g: &Grey, c: i16, t: usize) -> Vec<u32> {
 fn strokes_along(n: usize, at: impl Fn(usize) -> u8, c: i16, mut hit: impl FnMut(usize)) {
     let mut last: Option<(usize, bool)> = None;
     for i in 1..n.saturating_sub(1) {
-        let g = at(i + 1) as i16 - at(i - 1) as i16;
-        if g.abs() >= c {
-            let up = g > 0;
-            if let Some((li, lu)) = last {
-                if lu != up && (2..=STROKE_MAX).contains(&(i - li)) {
-                    hit(i);
-                }
-            }
-            last = Some((i, up));
+        if stroke_step(&mut last, i, at(i + 1) as i16 - at(i - 1) as i16, c) {
+            hit(i);
         }
     }
+}
+
+/// One step along a line: `g` is the gradient at position `i`, `last` the line's last edge (position,
+/// rising). True at the second edge of a stroke (an edge of at least `c` following one of the other
+/// sign 2–[`STROKE_MAX`] pixels before).
+#[inline(always)]
+fn stroke_step(last: &mut Option<(usize, bool)>, i: usize, g: i16, c: i16) -> bool {
+    if g.abs() < c {
+        return false;
+    }
+    let up = g > 0;
+    let hit = matches!(*last, Some((li, lu)) if lu != up && (2..=STROKE_MAX).contains(&(i - li)));
+    *last = Some((i, up));
+    hit
 }
 
 /// What of frame `g` the detector needs to see: nothing when no tile has the strokes of text; else
