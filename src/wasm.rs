@@ -8,6 +8,8 @@
 //! d.allocInput(length: number); d.inputView() → Uint8Array; d.processInput(name) → as process, but
 //! `bytes` is a view into the module (valid until the next call); d.releaseOutput()
 //!                                                    // a large file held twice, not four times
+//! d.processInputTo(name, sink: (piece: Uint8Array) => void) → as processInput, but the output is
+//! handed to `sink` in pieces and never built          // a large file held once
 //! d.collectIdentifiers(bytes: Uint8Array) → string   // opaque token: the identifying words of one file
 //! d.addBatchIdentifiers(token: string)               // merge a token into this instance's batch deny-list
 //! d.classify(bytes: Uint8Array) → PlannedElement[]   // the dry-run plan
@@ -197,10 +199,110 @@ impl Deidentifier {
         Ok(result.into())
     }
 
-    /// Frees the output lent by `processInput`.
+    /// Frees the output lent by `processInput` (and the input kept by `processInputTo`).
     #[wasm_bindgen(js_name = releaseOutput)]
     pub fn release_output(&mut self) {
         self.output = Vec::new();
+        self.input = Vec::new();
+    }
+
+    /// `process` on the input written through `inputView`, without building the output: it is handed
+    /// to `sink(piece: Uint8Array)` as it is written, in order, a piece at a time. A piece is a *view*
+    /// into the module (most of a large file's output is its unchanged pixel data, lent straight from
+    /// the input): use it (write it, or copy it) before `sink` returns, and do not call into the module
+    /// from `sink`. So a large file is held once, not twice. The result has no `bytes`; when its
+    /// status is not "written", discard what `sink` was given (nothing, unless writing failed midway).
+    /// An exception thrown by `sink` stops the writing and is rethrown. The input stays in the module
+    /// until `releaseOutput` or the next `allocInput`, so the call can be repeated (into another sink).
+    #[wasm_bindgen(js_name = processInputTo, unchecked_return_type = "ProcessResult")]
+    pub fn process_input_to(
+        &mut self,
+        name: &str,
+        #[wasm_bindgen(unchecked_param_type = "(piece: Uint8Array) => void")] sink: &js_sys::Function,
+    ) -> Result<JsValue, JsValue> {
+        self.output = Vec::new();
+        let mut out = PieceSink {
+            sink,
+            buf: Vec::new(),
+            thrown: None,
+        };
+        let done = match self.engine.prepare(&self.input, name) {
+            Ok(p) => match p.write_to(&mut out).and_then(|()| Ok(std::io::Write::flush(&mut out)?)) {
+                Ok(()) => Ok(Done {
+                    report: p.report,
+                    path: p.path,
+                    uid_map: p.uid_map,
+                    patient_map: p.patient_map,
+                }),
+                Err(e) => match out.thrown.take() {
+                    Some(thrown) => return Err(thrown),
+                    None => Err(DeidError::Write(match e {
+                        crate::dicom::WriteError::Codec(c) => c,
+                        crate::dicom::WriteError::Io(_) => crate::dicom::CodecError::Inflate,
+                    })),
+                },
+            },
+            Err(e) => Err(e),
+        };
+        Ok(self.result_of(name, done)?.into())
+    }
+}
+
+/// What a de-identified file comes with besides its bytes.
+struct Done {
+    report: FileReport,
+    path: String,
+    uid_map: Vec<(String, String)>,
+    patient_map: Option<(String, String)>,
+}
+
+/// The writer of `processInputTo`: small writes gathered into pieces of [`PIECE`] bytes, large ones
+/// (pixel data) lent to the sink as they are.
+struct PieceSink<'f> {
+    sink: &'f js_sys::Function,
+    buf: Vec<u8>,
+    /// what the sink threw, rethrown to the caller
+    thrown: Option<JsValue>,
+}
+
+const PIECE: usize = 1 << 20;
+
+impl PieceSink<'_> {
+    fn give(&mut self, piece: &[u8]) -> std::io::Result<()> {
+        if piece.is_empty() {
+            return Ok(());
+        }
+        // SAFETY: the view lives only for the duration of the call to `sink`, which is told not to
+        // call into the module (nothing can move or free `piece` meanwhile).
+        let view = unsafe { Uint8Array::view(piece) };
+        self.sink.call1(&JsValue::NULL, &view).map(drop).map_err(|e| {
+            self.thrown = Some(e);
+            std::io::Error::other("the output sink failed")
+        })
+    }
+}
+
+impl std::io::Write for PieceSink<'_> {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        if self.buf.len() + data.len() <= PIECE {
+            self.buf.extend_from_slice(data);
+        } else {
+            self.flush()?;
+            if data.len() >= PIECE {
+                self.give(data)?;
+            } else {
+                self.buf.extend_from_slice(data);
+            }
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let buf = std::mem::take(&mut self.buf);
+        let r = self.give(&buf);
+        self.buf = buf;
+        self.buf.clear();
+        r
     }
 }
 
@@ -213,17 +315,34 @@ impl Deidentifier {
         owned: Option<Vec<u8>>,
         name: &str,
     ) -> Result<(Option<Vec<u8>>, Object), JsValue> {
-        let mut maps = None;
         let result = self.engine.process(owned.as_deref().unwrap_or(bytes), name);
         drop(owned);
-        let (out, report) = match result {
-            Ok(o) => {
-                let mut report = o.report;
-                report.output.get_or_insert(o.path);
-                maps = Some((o.uid_map, o.patient_map));
-                (Some(o.bytes), report)
+        let (out, done) = match result {
+            Ok(o) => (
+                Some(o.bytes),
+                Ok(Done {
+                    report: o.report,
+                    path: o.path,
+                    uid_map: o.uid_map,
+                    patient_map: o.patient_map,
+                }),
+            ),
+            Err(e) => (None, Err(e)),
+        };
+        Ok((out, self.result_of(name, done)?))
+    }
+
+    /// The result object of one file without `bytes`: the report, and the mapping data when asked for.
+    fn result_of(&self, name: &str, done: Result<Done, DeidError>) -> Result<Object, JsValue> {
+        let mut maps = None;
+        let report = match done {
+            Ok(d) => {
+                let mut report = d.report;
+                report.output.get_or_insert(d.path);
+                maps = Some((d.uid_map, d.patient_map));
+                report
             }
-            Err(e) => (None, failure_report(name, &e)),
+            Err(e) => failure_report(name, &e),
         };
         let result = Object::new();
         if let (true, Some((uids, patient))) = (self.mappings, maps) {
@@ -239,7 +358,7 @@ impl Deidentifier {
         }
         set(&result, "bytes", &JsValue::UNDEFINED)?;
         set(&result, "report", &to_js(&report)?)?;
-        Ok((out, result))
+        Ok(result)
     }
 }
 
@@ -414,4 +533,130 @@ fn error(kind: &str, message: impl std::fmt::Display) -> JsValue {
     let _ = Reflect::set(&o, &"kind".into(), &kind.into());
     let _ = Reflect::set(&o, &"message".into(), &message.to_string().into());
     o.into()
+}
+
+/// What `openjp2` (JPEG 2000, a line-by-line translation of OpenJPEG) needs of its platform in
+/// wasm32-unknown-unknown, which has no C library: the C functions it still calls (without them the
+/// module imports them from `env` and does not instantiate), and an allocator that ignores null
+/// frees. The C allocator keeps each block's size in front of it (C's `free` and `realloc` are not
+/// told the size); `free(NULL)` and `realloc(NULL, n)` behave as C says.
+#[cfg(feature = "jpeg2000")]
+mod c_library {
+    /// openjp2 also frees blocks that were never allocated (`dealloc` of a null pointer when a code
+    /// block decoded nothing); the system allocator of wasm32 (dlmalloc) traps on that, where native
+    /// allocators ignore it. This one ignores it too.
+    struct NullTolerant;
+
+    // SAFETY: every call is passed on to the system allocator unchanged, except a dealloc of null
+    // (nothing to free) and a realloc of null (an allocation).
+    unsafe impl std::alloc::GlobalAlloc for NullTolerant {
+        unsafe fn alloc(&self, l: std::alloc::Layout) -> *mut u8 {
+            std::alloc::System.alloc(l)
+        }
+        unsafe fn alloc_zeroed(&self, l: std::alloc::Layout) -> *mut u8 {
+            std::alloc::System.alloc_zeroed(l)
+        }
+        unsafe fn dealloc(&self, p: *mut u8, l: std::alloc::Layout) {
+            if !p.is_null() {
+                std::alloc::System.dealloc(p, l)
+            }
+        }
+        unsafe fn realloc(&self, p: *mut u8, l: std::alloc::Layout, size: usize) -> *mut u8 {
+            if p.is_null() {
+                return match std::alloc::Layout::from_size_align(size, l.align()) {
+                    Ok(n) => std::alloc::System.alloc(n),
+                    Err(_) => std::ptr::null_mut(),
+                };
+            }
+            std::alloc::System.realloc(p, l, size)
+        }
+    }
+
+    #[global_allocator]
+    static ALLOCATOR: NullTolerant = NullTolerant;
+
+    use std::alloc::{alloc, alloc_zeroed, dealloc, realloc as re_alloc, Layout};
+    use std::ffi::{c_char, c_void};
+
+    /// Room in front of each block for its size; also the alignment (C's `max_align_t`).
+    const HEAD: usize = 16;
+
+    fn layout(total: usize) -> Option<Layout> {
+        Layout::from_size_align(total, HEAD).ok()
+    }
+
+    /// The block `p` points into, and the total size it was allocated with.
+    unsafe fn block(p: *mut c_void) -> (*mut u8, usize) {
+        let base = (p as *mut u8).sub(HEAD);
+        (base, (base as *const usize).read())
+    }
+
+    unsafe fn allocate(size: usize, zeroed: bool) -> *mut c_void {
+        let Some(l) = size.checked_add(HEAD).and_then(layout) else {
+            return std::ptr::null_mut();
+        };
+        let base = if zeroed { alloc_zeroed(l) } else { alloc(l) };
+        if base.is_null() {
+            return std::ptr::null_mut();
+        }
+        (base as *mut usize).write(l.size());
+        base.add(HEAD) as *mut c_void
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn malloc(size: usize) -> *mut c_void {
+        allocate(size, false)
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn calloc(n: usize, size: usize) -> *mut c_void {
+        match n.checked_mul(size) {
+            Some(total) => allocate(total, true),
+            None => std::ptr::null_mut(),
+        }
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn realloc(p: *mut c_void, size: usize) -> *mut c_void {
+        if p.is_null() {
+            return allocate(size, false);
+        }
+        let Some(total) = size.checked_add(HEAD).filter(|t| layout(*t).is_some()) else {
+            return std::ptr::null_mut();
+        };
+        let (base, old) = block(p);
+        let Some(old_layout) = layout(old) else {
+            return std::ptr::null_mut();
+        };
+        let moved = re_alloc(base, old_layout, total);
+        if moved.is_null() {
+            return std::ptr::null_mut(); // the old block stays valid, as C says
+        }
+        (moved as *mut usize).write(total);
+        moved.add(HEAD) as *mut c_void
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn free(p: *mut c_void) {
+        if p.is_null() {
+            return;
+        }
+        let (base, total) = block(p);
+        if let Some(l) = layout(total) {
+            dealloc(base, l);
+        }
+    }
+
+    #[no_mangle]
+    pub unsafe extern "C" fn strcpy(dst: *mut c_char, src: *const c_char) -> *mut c_char {
+        let mut i = 0;
+        loop {
+            let c = *src.add(i);
+            *dst.add(i) = c;
+            if c == 0 {
+                return dst;
+            }
+            i += 1;
+        }
+    }
 }

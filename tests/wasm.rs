@@ -153,6 +153,49 @@ fn an_input_written_into_the_module_gives_what_process_gives() {
     assert_eq!(error_kind(d.alloc_input(usize::MAX).unwrap_err()), "memory");
 }
 
+/// `processInputTo`: the pieces handed to the sink, joined, are what `process` gives; a sink that
+/// throws stops the call with its exception, and the call can be made again into another sink.
+#[wasm_bindgen_test]
+fn an_output_handed_out_in_pieces_is_what_process_gives() {
+    use std::{cell::RefCell, rc::Rc};
+    use wasm_bindgen::closure::Closure;
+    const US: &[u8] = corpus!("pydicom-data-1.0.0/US1_UNCR.dcm"); // 0.9 MB of pixel data: lent as it is
+    let cfg = JSON::parse(r#"{"pixels": {"policy": "none"}}"#).unwrap();
+    let mut d = Deidentifier::new(cfg, "k".into(), None).unwrap();
+    for input in [CT_SMALL, DEFLATED, US, b"not a DICOM file".as_slice()] {
+        let (want, report) = process(&d, input, "a.dcm");
+        d.alloc_input(input.len()).unwrap();
+        d.input_view().set(&Uint8Array::from(input), 0);
+        let got = Rc::new(RefCell::new(Vec::new()));
+        let pieces = Rc::new(RefCell::new(0));
+        let (g, n) = (got.clone(), pieces.clone());
+        let sink = Closure::wrap(Box::new(move |piece: Uint8Array| {
+            g.borrow_mut().extend(piece.to_vec());
+            *n.borrow_mut() += 1;
+        }) as Box<dyn FnMut(Uint8Array)>);
+        let r = d.process_input_to("a.dcm", sink.as_ref().unchecked_ref()).unwrap();
+        assert!(get(&r, "bytes").is_undefined());
+        assert_eq!(get_str(&get(&r, "report"), "status"), get_str(&report, "status"));
+        match want {
+            Some(w) => assert_eq!(*got.borrow(), w),
+            None => assert!(got.borrow().is_empty(), "a file not written gives no piece"),
+        }
+        if input.len() == US.len() {
+            assert!(*pieces.borrow() >= 2, "the pixel data is lent apart from the header");
+            // a sink that fails stops the call with its error; the input is still there
+            let failing = Closure::wrap(Box::new(|_: Uint8Array| -> Result<(), JsValue> {
+                Err(JsValue::from_str("disk full"))
+            }) as Box<dyn FnMut(Uint8Array) -> Result<(), JsValue>>);
+            let e = d.process_input_to("a.dcm", failing.as_ref().unchecked_ref()).unwrap_err();
+            assert_eq!(e.as_string().as_deref(), Some("disk full"));
+            got.borrow_mut().clear();
+            d.process_input_to("a.dcm", sink.as_ref().unchecked_ref()).unwrap();
+            assert_eq!(got.borrow().len(), process(&d, US, "a.dcm").0.unwrap().len());
+        }
+        d.release_output();
+    }
+}
+
 /// The digests of the native CLI's outputs for key "k" (set by scripts/test-wasm at compile time):
 /// wasm and native give byte-identical files.
 #[wasm_bindgen_test]
@@ -161,7 +204,10 @@ fn output_is_byte_identical_to_the_native_cli() {
         console_log!("DICOM_DEID_NATIVE_SHA256 not set (run scripts/test-wasm): native comparison skipped");
         return;
     };
-    let inputs: [(&str, &[u8]); 3] = [("CT_small.dcm", CT_SMALL), ("MR_small.dcm", MR_SMALL), ("image_dfl.dcm", DEFLATED)];
+    // examples_jpeg2k.dcm: JPEG 2000 decoded, its banner masked and re-encoded as JPEG 2000 in wasm
+    const J2K: &[u8] = corpus!("pydicom-3.0.2/test_files/examples_jpeg2k.dcm");
+    let inputs: [(&str, &[u8]); 4] =
+        [("CT_small.dcm", CT_SMALL), ("MR_small.dcm", MR_SMALL), ("image_dfl.dcm", DEFLATED), ("examples_jpeg2k.dcm", J2K)];
     for (name, input) in inputs {
         let want = expected
             .split(';')

@@ -7,6 +7,20 @@
 // batch can be larger than memory; only the outputs come back (transferred, not copied).
 
 export const HEAD_BYTES = 64 * 1024;
+// Files over this size (the worker's read-ahead limit) are processed one at a time across the pool:
+// each is held once in the memory of the worker that cleans it, so a batch needs about as much memory
+// as its largest file, not as many times as there are workers.
+export const LARGE_BYTES = 16 * 1024 * 1024;
+
+/** A lock: `run(fn)` runs `fn` after every earlier `run` has finished. */
+export function serial() {
+  let tail = Promise.resolve();
+  return (fn) => {
+    const run = tail.then(fn, fn);
+    tail = run.catch(() => {});
+    return run;
+  };
+}
 export const PROFILE = 'DICOM PS3.15 Table E.1-1, 2026c';
 export const OPTION_NAMES = [
   'retain_safe_private',
@@ -110,6 +124,7 @@ export async function runBatch(pool, items, { signal, onProgress = () => {}, onR
   if (tokens.length) await pool.setup('addTokens', { tokens });
 
   // pass 2: every whole file
+  const oneLarge = serial();
   done = 0;
   let bytesDone = 0;
   onProgress({ phase: 'process', done, total, bytesDone, bytesTotal });
@@ -123,7 +138,8 @@ export async function runBatch(pool, items, { signal, onProgress = () => {}, onR
       } else {
         onStatus(i, 'working');
         try {
-          r = await pool.call('process', { source: item.source, name: item.name, ...(processArgs ? processArgs(item, i) : {}) }, { signal });
+          const call = () => pool.call('process', { source: item.source, name: item.name, ...(processArgs ? processArgs(item, i) : {}) }, { signal });
+          r = await ((item.size || 0) > LARGE_BYTES ? oneLarge(call) : call());
         } catch (e) {
           if (isAbort(e) || e.kind === 'unavailable') throw e;
           r = { report: notWrittenReport(item.name, 'failed', e.message), kind: e.kind };

@@ -14,7 +14,8 @@
 //   on it first), and the other calls it held are sent again. The promise rejects with a DOMException
 //   named "AbortError".
 // - Workers are started on demand, up to `size`; the WebAssembly is initialised once per worker.
-// - A worker that reports a fatal error (a trap in the engine, out of memory) is replaced.
+// - A worker that reports a fatal error (a trap in the engine, out of memory) is replaced, and so is
+//   one whose result says `recycle` (its WebAssembly memory grew for a large file and cannot shrink).
 
 const DEFAULT_MAX = 8;
 
@@ -171,6 +172,13 @@ export class WorkerPool {
     slot.pending.delete(msg.id);
     if (msg.ok) p.resolve(msg.result);
     else p.reject(new WorkerError(msg.error));
+    if (msg.ok && msg.result && msg.result.recycle) {
+      // the worker holds the memory of a large file: a fresh one takes its place (the calls it still
+      // held are sent again)
+      queueMicrotask(() => {
+        if (slot.worker === worker) this.respawn(slot, new WorkerError({ kind: 'internal', message: 'the worker was replaced' }));
+      });
+    }
     if (msg.fatal) {
       // after the failed call has been settled (its promise callbacks run first)
       queueMicrotask(() => {

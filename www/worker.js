@@ -18,6 +18,13 @@ let loading = null;   // memoized import and init() of pkg/ (header engine)
 let pixelLoading = null; // memoized import of pkg/pixel/ (+ OCR models), only when pixel cleaning is on
 let engine = null;    // the Deidentifier of the current configuration
 let mappings = false; // whether the engine was asked for mapping data
+const memories = [];  // the WebAssembly memories of the loaded modules
+
+// WebAssembly memory grows to hold the largest file and never shrinks: after a large file, a worker
+// holding more than this asks the pool to replace it (`recycle` in the result), so the memory of one
+// large file is not kept for the rest of the batch.
+const RECYCLE_BYTES = 256 * 1024 * 1024;
+const heldBytes = () => memories.reduce((n, m) => n + (m ? m.buffer.byteLength : 0), 0);
 
 function fail(kind, message) {
   return { kind, message: String(message) };
@@ -31,7 +38,7 @@ function ensureInit() {
     } catch (e) {
       throw fail('unavailable', `the WebAssembly engine (pkg/dicom_deid.js) could not be loaded: ${e && e.message}`);
     }
-    await mod.default();
+    memories.push((await mod.default()).memory);
     return mod;
   })();
   return loading;
@@ -43,7 +50,7 @@ function ensurePixel() {
     let mod;
     try {
       mod = await import('./pkg/pixel/dicom_deid_pixel.js');
-      await mod.default();
+      memories.push((await mod.default()).memory);
     } catch (e) {
       pixelLoading = null;
       throw fail('unavailable', `the pixel engine (pkg/pixel/) could not be loaded: ${e && e.message}`);
@@ -133,13 +140,7 @@ async function storeHandle(store) {
 
 function writeAll(h, bytes) {
   h.truncate(0);
-  let at = 0;
-  while (at < bytes.length) {
-    // a piece at a time: the browser may copy what one write is given
-    const n = h.write(bytes.subarray(at, at + PIECE), { at });
-    if (!n) throw new Error('the output could not be written');
-    at += n;
-  }
+  writeAt(h, bytes, 0);
   h.flush();
 }
 
@@ -153,15 +154,17 @@ async function writeOutput(store, bytes) {
 }
 
 // A large file (more than EARLY_MAX bytes, from a File or Blob): read straight into the engine's memory
-// and its output copied out once, from a view into that memory (written to the disk store, or built
-// into a Blob a piece at a time), so that the file is held about twice, not four times (a copy of the
-// input and of the output on each side of the boundary).
+// and its output never built there: the engine hands it out a piece at a time as it writes it
+// (processInputTo), most of it as views of the unchanged pixel data in the input, and each piece goes
+// straight to the disk store, or into a Blob. So the file is held about once, not twice or four times.
+// When writing to the disk store fails, the engine writes the file again, into a Blob.
 async function processLarge(e, { source, name, store }) {
   let handle = null;
   let storeError = null;
   let stored = false;
+  let size = 0;
   if (store) {
-    // opened before the engine runs: the output view must be written without waiting
+    // opened before the engine runs: its pieces must be written without waiting
     const opening = storeHandle(store);
     try {
       handle = await withTimeout(opening);
@@ -173,33 +176,57 @@ async function processLarge(e, { source, name, store }) {
   try {
     await readIntoEngine(e, source.blob);
     const t = performance.now();
-    const r = e.processInput(name);
-    const result = resultOf(r, performance.now() - t);
-    if (r.bytes) {
-      const view = r.bytes;
-      if (handle) {
-        try {
-          writeAll(handle, view);
+    let r = null;
+    if (handle) {
+      try {
+        handle.truncate(0);
+        r = e.processInputTo(name, (piece) => {
+          size = writeAt(handle, piece, size);
+        });
+        if (r.report.status === 'written') {
+          handle.flush();
           stored = true;
-        } catch (err) {
-          storeError = message(err);
         }
+      } catch (err) {
+        if (err instanceof WebAssembly.RuntimeError || err instanceof RangeError) throw err;
+        storeError = message(err);
+        r = null;
       }
-      if (stored) Object.assign(result, { stored: store.name, size: view.length });
-      else {
-        result.blob = await blobOf(view);
-        if (storeError) result.storeError = storeError;
-      }
+    }
+    let blob = null;
+    if (!r) {
+      const parts = [];
+      r = e.processInputTo(name, (piece) => {
+        // copied now (the view is valid only during this call), a piece at a time
+        for (let at = 0; at < piece.length; at += PIECE) parts.push(new Blob([piece.subarray(at, at + PIECE)]));
+      });
+      if (r.report.status === 'written') blob = new Blob(parts, { type: 'application/dicom' });
+    }
+    const result = resultOf(r, performance.now() - t);
+    if (stored) Object.assign(result, { stored: store.name, size });
+    else if (blob) {
+      result.blob = blob;
+      if (storeError) result.storeError = storeError;
     }
     return { result, transfer: [] };
   } finally {
     e.releaseOutput();
     if (handle) {
       handle.close();
-      // nothing written (the file failed, or the write did): no empty file left in the store
+      // nothing written (the file failed, or the write did): no file left in the store
       if (!stored) await storeDirs.get(store.path.join('/'))?.removeEntry(store.name).catch(() => {});
     }
   }
+}
+
+// Writes `bytes` at `at` in pieces (the browser may copy what one write is given); returns the end.
+function writeAt(h, bytes, at) {
+  for (let i = 0; i < bytes.length; ) {
+    const n = h.write(bytes.subarray(i, i + PIECE), { at: at + i });
+    if (!n) throw new Error('the output could not be written');
+    i += n;
+  }
+  return at + bytes.length;
 }
 
 // Streams a File/Blob into the input the engine reserves (allocInput, inputView: a new view after
@@ -224,20 +251,6 @@ async function readIntoEngine(e, blob) {
     e.allocInput(0);
     throw err;
   }
-}
-
-// A Blob of a (large) view, built a piece at a time so that no second whole copy is held here.
-async function blobOf(view) {
-  let at = 0;
-  const stream = new ReadableStream({
-    pull(c) {
-      if (at >= view.length) return c.close();
-      c.enqueue(view.slice(at, at + PIECE));
-      at += PIECE;
-    },
-  });
-  const blob = await new Response(stream).blob();
-  return blob.type ? blob : new Blob([blob], { type: 'application/dicom' });
 }
 
 function requireEngine() {
@@ -308,8 +321,10 @@ const methods = {
   // fails) the output bytes are transferred back.
   async process({ source, name, store }, early) {
     const e = requireEngine();
-    if (!early && source.blob && sourceSize(source) > EARLY_MAX && typeof e.allocInput === 'function') {
-      return processLarge(e, { source, name, store });
+    if (!early && source.blob && sourceSize(source) > EARLY_MAX && typeof e.processInputTo === 'function') {
+      const out = await processLarge(e, { source, name, store });
+      if (heldBytes() > RECYCLE_BYTES) out.result.recycle = true;
+      return out;
     }
     const bytes = await (early ?? readSource(source));
     const t = performance.now();

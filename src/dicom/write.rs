@@ -160,7 +160,18 @@ impl<'w> Sink<'w> {
                     }
                 }
             }
-            _ => self.buf.extend_from_slice(b),
+            Some(w) => {
+                self.buf.extend_from_slice(b);
+                // many small values (the fragments of a multi-frame JPEG): passed on now and then,
+                // so that the buffer never holds a copy of the pixel data
+                if self.buf.len() >= 16 * DIRECT && self.err.is_none() {
+                    if let Err(e) = w.write_all(&self.buf) {
+                        self.err = Some(e);
+                    }
+                    self.buf.clear();
+                }
+            }
+            None => self.buf.extend_from_slice(b),
         }
     }
     fn finish(mut self) -> Result<Vec<u8>, std::io::Error> {

@@ -7,8 +7,10 @@
 //! decoded with the dicom-rs transfer syntax adapters (`dicom-transfer-syntax-registry`: JPEG via
 //! jpeg-decoder, RLE, JPEG 2000 via openjp2 where built in); their output is little endian with
 //! interleaved samples. When something is masked, RLE Lossless is re-encoded as RLE Lossless
-//! ([`rle_encode_frame`]); every other encapsulated syntax is written as Explicit VR Little Endian
-//! (there is no pure-Rust lossless encoder for it here, and a lossy re-encode would add damage).
+//! ([`rle_encode_frame`]) and JPEG 2000 as lossless JPEG 2000 where built in (`super::j2k`, each
+//! frame checked by decoding it again); every other encapsulated syntax is written as Explicit VR
+//! Little Endian (there is no pure-Rust lossless encoder for it here, and a lossy re-encode would add
+//! damage).
 
 pub use super::Grey;
 use super::Rect;
@@ -296,6 +298,11 @@ impl Layout<'_> {
                 .collect(),
             _ => return None,
         })
+    }
+
+    /// Every sample of a frame in storage order (`None` for an unusual layout, as [`Self::plane`]).
+    pub fn samples(&self, frame: &[u8]) -> Option<Vec<i64>> {
+        self.plane(frame, self.info.pixels() * self.info.samples as usize)
     }
 
     /// Index of sample `s` of pixel `p` in the frame.
@@ -729,37 +736,8 @@ fn decode_encapsulated<'a>(
         ts_uid,
     };
     let mut frames = Vec::with_capacity(info.frames as usize);
-    // a frame of decoded samples: interleaved, little endian
-    let want = info.pixels() * info.samples as usize * info.bytes_per_sample();
     for f in 0..info.frames {
-        let mut dst = Vec::with_capacity(want);
-        // decoders may panic on hostile input; a panic must not take the batch down
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            reader.decode_frame(&obj, f, &mut dst)
-        }));
-        match r {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => {
-                return Err(ImageError::Decode {
-                    frame: f,
-                    message: e.to_string(),
-                })
-            }
-            Err(_) => {
-                return Err(ImageError::Decode {
-                    frame: f,
-                    message: "the decoder failed".into(),
-                })
-            }
-        }
-        if dst.len() < want {
-            return Err(ImageError::Decode {
-                frame: f,
-                message: format!("decoded {} bytes, {} expected", dst.len(), want),
-            });
-        }
-        dst.truncate(want);
-        frames.push(dst);
+        frames.push(decode_frame(&**reader, &obj, f)?);
     }
     // JPEG and JPEG 2000 decoders turn colour into RGB; RLE keeps the stored components
     let photometric = if info.samples == 3 && ts_uid != RLE_LOSSLESS {
@@ -776,6 +754,69 @@ fn decode_encapsulated<'a>(
         frames,
         photometric,
     })
+}
+
+/// Decodes frame `f` of `obj` into samples: interleaved, little endian.
+#[cfg(feature = "pixel")]
+fn decode_frame(
+    reader: &dyn dicom_encoding::adapters::PixelDataReader,
+    obj: &Encapsulated<'_, '_>,
+    f: u32,
+) -> Result<Vec<u8>, ImageError> {
+    let info = obj.info;
+    let want = info.pixels() * info.samples as usize * info.bytes_per_sample();
+    let mut dst = Vec::with_capacity(want);
+    // decoders may panic on hostile input; a panic must not take the batch down
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        reader.decode_frame(obj, f, &mut dst)
+    }));
+    match r {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => {
+            return Err(ImageError::Decode {
+                frame: f,
+                message: e.to_string(),
+            })
+        }
+        Err(_) => {
+            return Err(ImageError::Decode {
+                frame: f,
+                message: "the decoder failed".into(),
+            })
+        }
+    }
+    if dst.len() < want {
+        return Err(ImageError::Decode {
+            frame: f,
+            message: format!("decoded {} bytes, {} expected", dst.len(), want),
+        });
+    }
+    dst.truncate(want);
+    Ok(dst)
+}
+
+/// Decodes a single-frame JPEG 2000 codestream of an image described by `info` (the check of
+/// [`super::j2k::encode_frame`]: the decoder that reads input files reads it back).
+#[cfg(feature = "jpeg2000")]
+pub(crate) fn decode_j2k_frame(stream: &[u8], info: &ImageInfo) -> Result<Vec<u8>, ImageError> {
+    use dicom_encoding::transfer_syntax::{Codec, TransferSyntaxIndex};
+    use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
+    const J2K_LOSSLESS: &str = "1.2.840.10008.1.2.4.90";
+    let reader = match TransferSyntaxRegistry.get(J2K_LOSSLESS).map(|ts| ts.codec()) {
+        Some(Codec::EncapsulatedPixelData(Some(reader), _)) => reader,
+        _ => return Err(ImageError::NoDecoder(J2K_LOSSLESS.into())),
+    };
+    let one = ImageInfo {
+        frames: 1,
+        ..info.clone()
+    };
+    let fragments = [Cow::Borrowed(&[][..]), Cow::Borrowed(stream)];
+    let obj = Encapsulated {
+        info: &one,
+        fragments: &fragments,
+        ts_uid: J2K_LOSSLESS,
+    };
+    decode_frame(&**reader, &obj, 0)
 }
 
 #[cfg(not(feature = "pixel"))]
@@ -938,6 +979,32 @@ pub fn write_back(
                 }
                 return ts_uid.to_string();
             }
+            #[cfg(feature = "jpeg2000")]
+            if super::j2k::keeps_syntax(ts_uid) {
+                let layout = Layout {
+                    info,
+                    big_endian: false,
+                    planar: 0,
+                    photometric: &photometric,
+                };
+                // every frame or none: a frame the encoder cannot give back exactly sends the whole
+                // image to Explicit VR Little Endian
+                let encoded: Result<Vec<Vec<u8>>, String> = frames
+                    .iter()
+                    .map(|f| super::j2k::encode_frame(f, info, &layout))
+                    .collect();
+                if let Ok(encoded) = encoded {
+                    let mut fragments: Vec<Cow<'_, [u8]>> = vec![Cow::Owned(Vec::new())];
+                    fragments.extend(encoded.into_iter().map(Cow::Owned));
+                    if let Some(i) = ds.iter().position(|e| e.tag == dicom::PIXEL_DATA) {
+                        ds[i].value = Value::Encapsulated { fragments };
+                    }
+                    // the transfer syntax stays and the coding is lossless: the file's own lossy
+                    // compression history stays true as it is
+                    decoded_attributes(ds, info, &photometric, None);
+                    return ts_uid.to_string();
+                }
+            }
             let mut all = Vec::with_capacity(frames.iter().map(Vec::len).sum());
             for f in frames {
                 all.extend_from_slice(&f);
@@ -958,21 +1025,32 @@ pub fn write_back(
                     value: Value::Bytes(Cow::Owned(all)),
                 },
             );
-            if info.samples == 3 {
-                dicom::put(ds, Element::new_str(PHOTOMETRIC, Vr::CS, &photometric));
-                dicom::put(
-                    ds,
-                    Element::new_bytes(PLANAR_CONFIGURATION, Vr::US, 0u16.to_le_bytes().to_vec()),
-                );
-            }
-            // the pixels keep the history of their lossy compression
-            if let Some(method) = lossy_method(ts_uid) {
-                dicom::put(ds, Element::new_str(LOSSY_IMAGE_COMPRESSION, Vr::CS, "01"));
-                if find(ds, LOSSY_METHOD).is_none() {
-                    dicom::put(ds, Element::new_str(LOSSY_METHOD, Vr::CS, method));
-                }
-            }
+            decoded_attributes(ds, info, &photometric, lossy_method(ts_uid));
             dicom::TransferSyntax::EXPLICIT_LE.to_string()
+        }
+    }
+}
+
+/// The attributes that describe decoded, re-written samples: colour as the decoder gave it
+/// (interleaved), and, when they leave a lossy transfer syntax (`lossy`: its method), the history of
+/// that compression.
+fn decoded_attributes(
+    ds: &mut Vec<Element<'_>>,
+    info: &ImageInfo,
+    photometric: &str,
+    lossy: Option<&str>,
+) {
+    if info.samples == 3 {
+        dicom::put(ds, Element::new_str(PHOTOMETRIC, Vr::CS, photometric));
+        dicom::put(
+            ds,
+            Element::new_bytes(PLANAR_CONFIGURATION, Vr::US, 0u16.to_le_bytes().to_vec()),
+        );
+    }
+    if let Some(method) = lossy {
+        dicom::put(ds, Element::new_str(LOSSY_IMAGE_COMPRESSION, Vr::CS, "01"));
+        if find(ds, LOSSY_METHOD).is_none() {
+            dicom::put(ds, Element::new_str(LOSSY_METHOD, Vr::CS, method));
         }
     }
 }

@@ -62,6 +62,8 @@ pub mod boxes;
 mod engine;
 #[cfg(feature = "pixel")]
 pub mod image;
+#[cfg(feature = "jpeg2000")]
+pub mod j2k;
 #[cfg(feature = "pixel")]
 pub mod prepass;
 #[cfg(feature = "pixel")]

@@ -423,6 +423,53 @@ fn masked_jpeg_is_written_as_explicit_little_endian_and_stays_marked_lossy() {
     dicom_object::from_reader(&out.bytes[128..]).unwrap();
 }
 
+/// Masks `r` in a real JPEG 2000 file and checks that the output keeps its transfer syntax and
+/// that, decoded, only the (padded) box changed, to one fill value.
+fn masked_jpeg_2000_keeps_its_syntax(rel: &str, r: Rect) {
+    let input = std::fs::read(ensure_corpus().join(rel)).unwrap();
+    let ts_in = dicom::parse(&input).unwrap().transfer_syntax.uid.to_string();
+    let out = engine_px_prepass("phi-only", Some(Arc::new(Fixed(r))), false)
+        .process(&input, "a")
+        .unwrap();
+    let o = dicom::parse(&out.bytes).unwrap();
+    assert_eq!(o.transfer_syntax.uid, ts_in, "{rel}");
+    assert!(matches!(
+        dicom::find(&o.dataset, dicom::PIXEL_DATA).unwrap().value,
+        Value::Encapsulated { .. }
+    ));
+    assert!(out.report.pixel.as_ref().unwrap().masked, "{rel}");
+    let (info, a) = decoded_frames(&input);
+    let (_, b) = decoded_frames(&out.bytes);
+    let per_pixel = info.samples as usize * info.bytes_per_sample();
+    let m = Rect::new(r.x - 3, r.y - 3, r.w + 6, r.h + 6);
+    let fill = {
+        let i = (m.y * info.cols + m.x) as usize * per_pixel;
+        b[0][i..i + per_pixel].to_vec()
+    };
+    for (fa, fb) in a.iter().zip(&b) {
+        for y in 0..info.rows {
+            for x in 0..info.cols {
+                let i = (y * info.cols + x) as usize * per_pixel;
+                if x >= m.x && x < m.right() && y >= m.y && y < m.bottom() {
+                    assert_eq!(fb[i..i + per_pixel], fill[..], "{rel} ({x},{y}) not filled");
+                } else {
+                    assert_eq!(fa[i..i + per_pixel], fb[i..i + per_pixel], "{rel} ({x},{y})");
+                }
+            }
+        }
+    }
+    // independent check: the output reads again
+    dicom_object::from_reader(&out.bytes[128..]).unwrap();
+}
+
+#[test]
+fn masked_jpeg_2000_stays_jpeg_2000_and_only_the_box_changes() {
+    // RGB ultrasound (lossless only), 16-bit CT (lossless only), 16-bit MR (lossy syntax .91)
+    masked_jpeg_2000_keeps_its_syntax("pydicom-3.0.2/test_files/examples_jpeg2k.dcm", Rect::new(100, 50, 40, 20));
+    masked_jpeg_2000_keeps_its_syntax("pydicom-data-1.0.0/693_J2KR.dcm", Rect::new(10, 400, 120, 30));
+    masked_jpeg_2000_keeps_its_syntax("pydicom-data-1.0.0/MR2_J2KI.dcm", Rect::new(900, 20, 100, 40));
+}
+
 #[test]
 fn region_rules_mask_every_frame_without_ocr() {
     let input = mono16(64, 32, 3, |_| None);

@@ -13,7 +13,8 @@
 //    (renderer: page, workers and their wasm memory; browser: Blob storage). The renderer's growth is
 //    taken over its size once the engine and models are loaded (a first file processed).
 //
-// Environment: BENCH_WEB_RUNS (3), BENCH_WEB_BIG_GB (2; 0 skips part 2), BENCH_WEB_SETS (ct300,corpus),
+// Environment: BENCH_WEB_RUNS (3), BENCH_WEB_BIG_GB (2; 0 skips part 2), BENCH_WEB_THROUGHPUT (0 skips
+// part 1), BENCH_WEB_SETS (ct300,corpus),
 // SERVE_PKG_DIR (another build of pkg/).
 
 import { spawnSync, execFileSync } from 'node:child_process';
@@ -26,6 +27,7 @@ import { ROOT, CHROMIUM, CHROMIUM_ARGS, CLI, startServer } from './helpers.mjs';
 const RUNS = Number(process.env.BENCH_WEB_RUNS || 3);
 const BIG_GB = Number(process.env.BENCH_WEB_BIG_GB ?? 2);
 const SETS = (process.env.BENCH_WEB_SETS || 'ct300,corpus').split(',');
+const THROUGHPUT = process.env.BENCH_WEB_THROUGHPUT !== '0'; // 0: only the memory part
 const N = cpus().length;
 const KEY = 'bench-web-key';
 const log = (...a) => console.error('[bench-web]', ...a);
@@ -196,7 +198,7 @@ async function main() {
 
   log('native CLI');
   const nat = {};
-  for (const ds of sets) {
+  for (const ds of THROUGHPUT ? sets : []) {
     nat[ds.name] = { 1: native(ds, 1), [N]: native(ds, N) };
     log(`  ${ds.name}: ${nat[ds.name][1].files_per_s.toFixed(0)} files/s (1 job), ${nat[ds.name][N].files_per_s.toFixed(0)} files/s (${N} jobs)`);
   }
@@ -207,8 +209,8 @@ async function main() {
   results.chromium = browser.version();
   try {
     // outputs kept in memory (the default below 256 MB), then the same on disk (OPFS) with N workers
-    const configs = [...new Set([1, N])].map((w) => ({ workers: w, store: 'auto' }));
-    configs.push({ workers: N, store: 'disk' });
+    const configs = THROUGHPUT ? [...new Set([1, N])].map((w) => ({ workers: w, store: 'auto' })) : [];
+    if (THROUGHPUT) configs.push({ workers: N, store: 'disk' });
     for (const { workers, store } of configs) {
       const { context, page } = await openPage(browser, server.url, workers, store);
       log(`browser, ${workers} worker(s), store=${store}: warm-up`);

@@ -408,7 +408,7 @@ ds.save_as(sys.argv[2], enforce_file_format=True)
   }
 });
 
-test('burned-in text (default phi-only): the pixel module masks dates in real ultrasound images exactly as the CLI does', { timeout: 300_000 }, async () => {
+test('burned-in text (default phi-only): the pixel module masks dates in real ultrasound images (JPEG 2000 included) exactly as the CLI does', { timeout: 300_000 }, async () => {
   const context = await browser.newContext({ acceptDownloads: true, viewport: { width: 1200, height: 1400 } });
   await context.addInitScript(() => Object.defineProperty(window, 'showSaveFilePicker', { value: undefined }));
   const requests = recordRequests(context);
@@ -419,11 +419,13 @@ test('burned-in text (default phi-only): the pixel module masks dates in real ul
   writeFileSync(join(dir, 'ob.dcm'), readFileSync(src));
   writeFileSync(join(dir, 'palette.dcm'), readFileSync(join(CORPUS, 'examples_palette.dcm')));
   writeFileSync(join(dir, 'us-rgb.dcm'), readFileSync(join(ROOT, '.cache', 'corpus', 'pydicom-data-1.0.0', 'US1_UNCR.dcm')));
+  // JPEG 2000 (lossless): decoded in the browser, masked, written back as JPEG 2000
+  writeFileSync(join(dir, 'us-j2k.dcm'), readFileSync(join(CORPUS, 'examples_jpeg2k.dcm')));
   const key = await page.inputValue('#key');
-  await page.setInputFiles('[data-testid="file-input"]', [join(dir, 'ob.dcm'), join(dir, 'palette.dcm'), join(dir, 'us-rgb.dcm')]);
+  await page.setInputFiles('[data-testid="file-input"]', ['ob.dcm', 'palette.dcm', 'us-rgb.dcm', 'us-j2k.dcm'].map((n) => join(dir, n)));
   await page.waitForSelector('[data-testid="progress"][data-state="done"]', { timeout: 240_000 });
   const list = await rows(page);
-  assert.deepEqual(list.map((r) => r.status), ['written', 'written', 'written'], JSON.stringify(list));
+  assert.deepEqual(list.map((r) => r.status), ['written', 'written', 'written', 'written'], JSON.stringify(list));
   const report = JSON.parse(readFileSync(await download(page, 'download-report'), 'utf8'));
   for (const f of report.files) {
     const masked = f.pixel.boxes.filter((b) => b.masked);
@@ -433,11 +435,12 @@ test('burned-in text (default phi-only): the pixel module masks dates in real ul
   const zipPath = await download(page, 'download-zip');
   const cliOut = runCli(key, dir, 'phi-only');
   const checked = verifyOutputs(zipPath, cliOut);
-  assert.equal(checked.files.length, 3);
+  assert.equal(checked.files.length, 4);
   for (const f of checked.files) {
     assert.ok(f.ok, `${f.name}: ${f.error}`);
     if (cliOut) assert.equal(f.same_as_cli, true, `${f.name}: the browser's masks differ from the CLI's`);
   }
+  assert.ok(checked.files.some((f) => f.transfer_syntax === '1.2.840.10008.1.2.4.90'), 'the JPEG 2000 file stays JPEG 2000');
   // the preview shows the boxes
   await page.locator('[data-testid="file-row"]', { hasText: 'us-rgb.dcm' }).getByRole('button', { name: /Preview/ }).click();
   await page.waitForFunction(() => /Burned-in text/.test(document.getElementById('preview-pixels').textContent), null, { timeout: 30_000 });

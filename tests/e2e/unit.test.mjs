@@ -11,7 +11,7 @@ import { CORPUS, tempDir } from './helpers.mjs';
 import { parseImage, firstFrame, NoPreview } from '../../www/dicom-image.js';
 import { listZip, itemsOfFile } from '../../www/inputs.js';
 import { readSource, crc32 } from '../../www/sources.js';
-import { runBatch, forEachLimit, OutputNamer, reportCsv, runReport, mappingCsv, randomKey } from '../../www/batch.js';
+import { runBatch, forEachLimit, serial, LARGE_BYTES, OutputNamer, reportCsv, runReport, mappingCsv, randomKey } from '../../www/batch.js';
 import { plainReason } from '../../www/messages.js';
 import { WorkerPool } from '../../www/worker-client.js';
 import { zipStream } from '../../www/save.js';
@@ -193,6 +193,41 @@ test('forEachLimit: bounded concurrency, stops on abort', async () => {
     (e) => e.name === 'AbortError',
   );
   assert.ok(n < 10);
+});
+
+test('large files are processed one at a time across the pool, small ones alongside', async () => {
+  let large = 0;
+  let peakLarge = 0;
+  let small = 0;
+  const pool = {
+    size: 4,
+    depth: 2,
+    async setup() {},
+    async call(method, { name }) {
+      if (method === 'collect') return 'token';
+      const big = name.startsWith('big');
+      if (big) peakLarge = Math.max(peakLarge, ++large);
+      else small++;
+      await new Promise((r) => setTimeout(r, 5));
+      if (big) large--;
+      return { report: { input: name, status: 'written' } };
+    },
+  };
+  const items = ['big1', 's1', 'big2', 's2', 'big3', 's3'].map((name) => ({
+    name,
+    size: name.startsWith('big') ? LARGE_BYTES + 1 : 1000,
+    source: { bytes: new Uint8Array(1) },
+  }));
+  const seen = [];
+  await runBatch(pool, items, { onResult: (item) => seen.push(item.name) });
+  assert.equal(peakLarge, 1, 'never two large files at once');
+  assert.equal(small, 3);
+  assert.equal(seen.length, 6);
+  // the lock runs the next call after a failure too
+  const run = serial();
+  const order = [];
+  await Promise.allSettled([run(async () => { order.push(1); throw new Error('x'); }), run(async () => order.push(2))]);
+  assert.deepEqual(order, [1, 2]);
 });
 
 test('plain words for the engine reasons', () => {
