@@ -12,6 +12,7 @@ pub mod config;
 pub mod dates;
 pub mod deid;
 pub mod dicom;
+pub mod embedded;
 pub mod error;
 pub mod profile;
 pub mod pseudonym;

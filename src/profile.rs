@@ -229,16 +229,13 @@ pub struct Profile {
     patterned: Vec<usize>,
 }
 
-/// `data/annex_e/table_E.1-1_2026c.csv` with the name column emptied (see build.rs).
-pub const TABLE_E1_1: &str = include_str!(concat!(env!("OUT_DIR"), "/table_E.1-1.csv"));
-/// `data/annex_e/table_E.3.10-1_safe_private_2026c.csv` with the meaning column emptied (see build.rs).
-pub const TABLE_E3_10_1: &str = include_str!(concat!(env!("OUT_DIR"), "/table_E.3.10-1.csv"));
+use crate::embedded::{TABLE_E1_1, TABLE_E3_10_1};
 
 impl Profile {
     /// The 2026c profile, parsed once.
     pub fn get() -> &'static Profile {
         static P: OnceLock<Profile> = OnceLock::new();
-        P.get_or_init(|| Profile::parse(TABLE_E1_1).expect("embedded Table E.1-1 is valid"))
+        P.get_or_init(|| Profile::parse(TABLE_E1_1.get()).expect("embedded Table E.1-1 is valid"))
     }
 
     pub fn parse(csv_text: &str) -> Result<Profile, String> {
@@ -302,7 +299,7 @@ pub struct SafePrivate {
 impl SafePrivate {
     pub fn get() -> &'static SafePrivate {
         static S: OnceLock<SafePrivate> = OnceLock::new();
-        S.get_or_init(|| SafePrivate::parse(TABLE_E3_10_1).expect("embedded Table E.3.10-1 is valid"))
+        S.get_or_init(|| SafePrivate::parse(TABLE_E3_10_1.get()).expect("embedded Table E.3.10-1 is valid"))
     }
 
     pub fn parse(csv_text: &str) -> Result<SafePrivate, String> {

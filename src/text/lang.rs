@@ -40,16 +40,7 @@ pub struct LanguagePack {
     pub stopwords: Vec<String>,
 }
 
-const BUILTIN_PACKS: &[(&str, &str)] = &[
-    ("en", include_str!("../../data/lang/en.json")),
-    ("de", include_str!("../../data/lang/de.json")),
-    ("it", include_str!("../../data/lang/it.json")),
-    ("fr", include_str!("../../data/lang/fr.json")),
-    ("es", include_str!("../../data/lang/es.json")),
-    ("nl", include_str!("../../data/lang/nl.json")),
-];
-
-const CLINICAL_JSON: &str = include_str!("../../data/lang/clinical.json");
+use crate::embedded::{CLINICAL, PACKS as BUILTIN_PACKS};
 
 static CODES: [&str; 6] = ["en", "de", "it", "fr", "es", "nl"];
 
@@ -109,14 +100,14 @@ pub(crate) fn builtin() -> &'static Builtin {
         let packs: Vec<LanguagePack> = BUILTIN_PACKS
             .iter()
             .map(|(code, json)| {
-                let p = LanguagePack::from_json(json)
+                let p = LanguagePack::from_json(json.get())
                     .unwrap_or_else(|e| panic!("built-in language pack {code}: {e}"));
                 assert_eq!(&p.code, code, "built-in language pack code");
                 p
             })
             .collect();
         let file: ClinicalFile =
-            serde_json::from_str(CLINICAL_JSON).expect("built-in clinical.json");
+            serde_json::from_str(CLINICAL.get()).expect("built-in clinical.json");
         let clinical: Vec<String> = file.categories.into_values().flatten().collect();
         let lexicon = Lexicon::build(&packs, &clinical, &[], &[], &[]);
         Builtin {
@@ -368,7 +359,7 @@ fn builtin_packs_for_months() -> Vec<&'static LanguagePack> {
         .get_or_init(|| {
             BUILTIN_PACKS
                 .iter()
-                .filter_map(|(_, json)| serde_json::from_str::<LanguagePack>(json).ok())
+                .filter_map(|(_, json)| serde_json::from_str::<LanguagePack>(json.get()).ok())
                 .collect()
         })
         .iter()
