@@ -256,8 +256,8 @@ struct Done {
     patient_map: Option<(String, String)>,
 }
 
-/// The writer of `processInputTo`: small writes gathered into pieces of [`PIECE`] bytes, large ones
-/// (pixel data) lent to the sink as they are.
+/// The writer of `processInputTo`: small writes gathered into pieces of about [`PIECE`] bytes, large
+/// ones (pixel data) lent to the sink as they are.
 struct PieceSink<'f> {
     sink: &'f js_sys::Function,
     buf: Vec<u8>,
@@ -266,6 +266,8 @@ struct PieceSink<'f> {
 }
 
 const PIECE: usize = 1 << 20;
+/// Writes of at least this many bytes are lent to the sink, not gathered.
+const LEND: usize = 64 * 1024;
 
 impl PieceSink<'_> {
     fn give(&mut self, piece: &[u8]) -> std::io::Result<()> {
@@ -284,14 +286,14 @@ impl PieceSink<'_> {
 
 impl std::io::Write for PieceSink<'_> {
     fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        if self.buf.len() + data.len() <= PIECE {
-            self.buf.extend_from_slice(data);
-        } else {
+        if data.len() >= LEND {
+            // a large value (pixel data): lent as it is, after what was gathered before it
             self.flush()?;
-            if data.len() >= PIECE {
-                self.give(data)?;
-            } else {
-                self.buf.extend_from_slice(data);
+            self.give(data)?;
+        } else {
+            self.buf.extend_from_slice(data);
+            if self.buf.len() >= PIECE {
+                self.flush()?;
             }
         }
         Ok(data.len())
