@@ -14,6 +14,7 @@
 //! d.addBatchIdentifiers(token: string)               // merge a token into this instance's batch deny-list
 //! d.classify(bytes: Uint8Array) → PlannedElement[]   // the dry-run plan
 //! defaultConfig() → object                          // ConfigInput::default()
+//! previewFrame(bytes) → {width, height, rgba}       // pixel build: the first frame, any syntax
 //! version() → string
 //! ```
 //!
@@ -482,6 +483,23 @@ pub fn default_config() -> Result<JsValue, JsValue> {
     run_constructors_once();
     console_error_panic_hook::set_once();
     to_js(&ConfigInput::default())
+}
+
+/// The first frame of an image for a preview, in any transfer syntax the pixel module decodes (JPEG,
+/// JPEG 2000, RLE, deflated, native): `{width, height, rgba}` (RGBA, 8 bits a channel; colour images
+/// in colour, the rest in grey stretched over the frame's range). Only in the pixel build. Throws
+/// `{kind: "preview", message}` when there is no image or it cannot be decoded.
+#[cfg(feature = "pixel")]
+#[wasm_bindgen(js_name = previewFrame)]
+pub fn preview_frame(bytes: &[u8]) -> Result<js_sys::Object, JsValue> {
+    run_constructors_once();
+    console_error_panic_hook::set_once();
+    let (w, h, rgba) = crate::pixel::image::preview(bytes).map_err(|m| error("preview", m))?;
+    let o = Object::new();
+    set(&o, "width", &(w as u32).into())?;
+    set(&o, "height", &(h as u32).into())?;
+    set(&o, "rgba", &Uint8Array::from(&rgba[..]).into())?;
+    Ok(o)
 }
 
 /// The version of dicom-deid.

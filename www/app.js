@@ -722,10 +722,14 @@ async function showPreview(item) {
     original = null;
   }
   if (state.previewItem !== item) return;
-  const after = hasOutput(item) ? new Uint8Array(await (await outputFile(item)).arrayBuffer()) : null;
+  const afterFile = hasOutput(item) ? await outputFile(item) : null;
+  const after = afterFile ? new Uint8Array(await afterFile.arrayBuffer()) : null;
   if (state.previewItem !== item) return;
-  drawInto('canvas-before', 'before-msg', original);
-  drawInto('canvas-after', 'after-msg', after);
+  await Promise.all([
+    drawInto('canvas-before', 'before-msg', original, item),
+    drawInto('canvas-after', 'after-msg', after, item),
+  ]);
+  if (state.previewItem !== item) return;
   // the burned-in text boxes of the first frame: red = masked, green = text left (phi-only)
   const rep = item.reportRef ? await state.reports.get(item.reportRef) : null;
   if (state.previewItem !== item) return;
@@ -752,10 +756,25 @@ function pixelSummary(p) {
   return `Burned-in text (${policy}): ${masked} box${masked === 1 ? '' : 'es'} masked (red), ${kept} left (green), in ${p.frames} frame${p.frames === 1 ? '' : 's'}.`;
 }
 
-function drawInto(canvasId, msgId, bytes) {
+// Draws the first frame of `bytes`: by the page's own reader (uncompressed images), else by the pixel
+// module in a worker (compressed, deflated, palette and other image types); a reason when neither can.
+async function drawInto(canvasId, msgId, bytes, item) {
   const canvas = $(canvasId);
   const msg = $(msgId);
-  const reason = bytes ? drawFirstFrame(canvas, bytes) : 'no file';
+  let reason = bytes ? drawFirstFrame(canvas, bytes) : 'no file';
+  if (reason && /^preview not available for/.test(reason)) {
+    try {
+      const f = await state.pool.call('preview', { source: { bytes } });
+      if (state.previewItem !== item) return;
+      canvas.width = f.width;
+      canvas.height = f.height;
+      canvas.getContext('2d').putImageData(new ImageData(new Uint8ClampedArray(f.rgba.buffer, f.rgba.byteOffset, f.rgba.length), f.width, f.height), 0, 0);
+      reason = null;
+    } catch (e) {
+      if (state.previewItem !== item) return;
+      if (e && e.kind && e.kind !== 'unavailable') reason = `preview not available: the image could not be decoded`;
+    }
+  }
   if (!reason) {
     // fit the box: small images are enlarged (up to 4×), large ones reduced
     const box = canvas.parentElement.clientWidth || 480;

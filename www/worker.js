@@ -15,7 +15,8 @@
 import { readSource, sourceSize } from './sources.js';
 
 let loading = null;   // memoized import and init() of pkg/ (header engine)
-let pixelLoading = null; // memoized import of pkg/pixel/ (+ OCR models), only when pixel cleaning is on
+let pixelModule = null;  // memoized import of pkg/pixel/
+let pixelLoading = null; // ... with the OCR models, only when pixel cleaning is on
 let engine = null;    // the Deidentifier of the current configuration
 let mappings = false; // whether the engine was asked for mapping data
 const memories = [];  // the WebAssembly memories of the loaded modules
@@ -44,16 +45,30 @@ function ensureInit() {
   return loading;
 }
 
+// The pixel module alone (the preview of compressed images needs no model).
+function ensurePixelModule() {
+  pixelModule ??= (async () => {
+    try {
+      const mod = await import('./pkg/pixel/dicom_deid_pixel.js');
+      memories.push((await mod.default()).memory);
+      return mod;
+    } catch (e) {
+      pixelModule = null;
+      throw fail('unavailable', `the pixel engine (pkg/pixel/) could not be loaded: ${e && e.message}`);
+    }
+  })();
+  return pixelModule;
+}
+
 // The pixel module and its models (same origin, cached by the service worker for offline use).
 function ensurePixel() {
   pixelLoading ??= (async () => {
     let mod;
     try {
-      mod = await import('./pkg/pixel/dicom_deid_pixel.js');
-      memories.push((await mod.default()).memory);
+      mod = await ensurePixelModule();
     } catch (e) {
       pixelLoading = null;
-      throw fail('unavailable', `the pixel engine (pkg/pixel/) could not be loaded: ${e && e.message}`);
+      throw e;
     }
     const get = async (name) => {
       const r = await fetch(`./pkg/pixel/models/${name}`);
@@ -346,6 +361,14 @@ const methods = {
 
   async classify({ source }) {
     return requireEngine().classify(await readSource(source));
+  },
+
+  // The first frame of an image as RGBA, decoded by the pixel module (JPEG, JPEG 2000, RLE, deflated:
+  // what the page's own reader does not draw).
+  async preview({ source }) {
+    const mod = await ensurePixelModule();
+    const f = mod.previewFrame(await readSource(source));
+    return { result: f, transfer: [f.rgba.buffer] };
   },
 
   // The original bytes of a source (for the local preview of a ZIP entry).

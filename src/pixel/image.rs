@@ -359,6 +359,43 @@ impl Layout<'_> {
         stretch(&lum, w, h, invert)
     }
 
+    /// A frame for a person to look at, as RGBA (8 bits a channel): RGB and YBR in colour (each sample
+    /// scaled from Bits Stored to 8 bits), everything else as [`Self::grey`] sees it.
+    pub fn rgba(&self, frame: &[u8], palette: Option<&Palette>) -> (usize, usize, Vec<u8>) {
+        let info = self.info;
+        let (w, h) = (info.cols as usize, info.rows as usize);
+        let n = w * h;
+        let mut out = Vec::with_capacity(n * 4);
+        if info.samples == 3 {
+            let shift = info.bits_stored.saturating_sub(8).min(24);
+            let to8 = |v: i64| (v >> shift).clamp(0, 255);
+            let ybr = self.photometric.starts_with("YBR");
+            let pair = self.info.is_422() && self.photometric.ends_with("_422");
+            for p in 0..n {
+                let (a, b, c) = if pair {
+                    let q = p / 2;
+                    (self.sample(frame, q * 4 + (p % 2)), self.sample(frame, q * 4 + 2), self.sample(frame, q * 4 + 3))
+                } else {
+                    (self.sample(frame, self.index(p, 0)), self.sample(frame, self.index(p, 1)), self.sample(frame, self.index(p, 2)))
+                };
+                let (r, g, b) = if ybr {
+                    // full-range YCbCr (PS3.3 C.7.6.3.1.2), in 8-bit units
+                    let (y, cb, cr) = (to8(a) as f32, to8(b) as f32 - 128.0, to8(c) as f32 - 128.0);
+                    let q = |v: f32| v.round().clamp(0.0, 255.0) as i64;
+                    (q(y + 1.402 * cr), q(y - 0.344136 * cb - 0.714136 * cr), q(y + 1.772 * cb))
+                } else {
+                    (to8(a), to8(b), to8(c))
+                };
+                out.extend_from_slice(&[r as u8, g as u8, b as u8, 255]);
+            }
+        } else {
+            for &v in &self.grey(frame, palette).data {
+                out.extend_from_slice(&[v, v, v, 255]);
+            }
+        }
+        (w, h, out)
+    }
+
     /// The two colour-difference views of a colour frame (Cb and Cr, each stretched to 8 bits), for
     /// text drawn in a colour whose luminance equals its background's (invisible in [`Self::grey`]).
     /// Empty for grey frames, and a channel whose values span less than 1/16 of the sample range is
@@ -694,6 +731,28 @@ impl<'a> Frames<'a> {
     }
 }
 
+/// The first frame of a file, decoded in whichever transfer syntax this build reads, as RGBA for a
+/// preview ([`Layout::rgba`]): width, height and pixels.
+pub fn preview(input: &[u8]) -> Result<(usize, usize, Vec<u8>), String> {
+    let obj = dicom::parse(input).map_err(|e| e.to_string())?;
+    let big = obj.transfer_syntax.big_endian;
+    let info = ImageInfo::from_dataset(&obj.dataset, big)
+        .map_err(|e| e.to_string())?
+        .ok_or("no pixel data")?;
+    let pixel = find(&obj.dataset, dicom::PIXEL_DATA).ok_or("no pixel data")?;
+    let ts = &obj.transfer_syntax.uid;
+    let frames = match &pixel.value {
+        Value::Encapsulated { fragments } => decode_encapsulated(fragments, &info, ts, 1),
+        _ => frames(pixel, &info, ts),
+    }
+    .map_err(|e| e.to_string())?;
+    let palette = (info.photometric == "PALETTE COLOR")
+        .then(|| Palette::from_dataset(&obj.dataset, big))
+        .flatten();
+    let layout = frames.layout(&info);
+    Ok(layout.rgba(frames.frame(&info, 0), palette.as_ref()))
+}
+
 /// Gets the frames of the pixel data element.
 pub fn frames<'a>(
     pixel: &Element<'a>,
@@ -711,16 +770,18 @@ pub fn frames<'a>(
             }
             Ok(Frames::Native { bytes: b.clone() })
         }
-        Value::Encapsulated { fragments } => decode_encapsulated(fragments, info, ts_uid),
+        Value::Encapsulated { fragments } => decode_encapsulated(fragments, info, ts_uid, info.frames),
         Value::Sequence { .. } => Err(ImageError::Attributes("Pixel Data is a sequence".into())),
     }
 }
 
+/// Decodes the first `count` frames of encapsulated pixel data.
 #[cfg(feature = "pixel")]
 fn decode_encapsulated<'a>(
     fragments: &[Cow<'a, [u8]>],
     info: &ImageInfo,
     ts_uid: &str,
+    count: u32,
 ) -> Result<Frames<'a>, ImageError> {
     use dicom_encoding::transfer_syntax::{Codec, TransferSyntaxIndex};
     use dicom_transfer_syntax_registry::TransferSyntaxRegistry;
@@ -735,8 +796,9 @@ fn decode_encapsulated<'a>(
         fragments,
         ts_uid,
     };
-    let mut frames = Vec::with_capacity(info.frames as usize);
-    for f in 0..info.frames {
+    let count = count.min(info.frames);
+    let mut frames = Vec::with_capacity(count as usize);
+    for f in 0..count {
         frames.push(decode_frame(&**reader, &obj, f)?);
     }
     // JPEG and JPEG 2000 decoders turn colour into RGB; RLE keeps the stored components
@@ -824,6 +886,7 @@ fn decode_encapsulated<'a>(
     _: &[Cow<'a, [u8]>],
     _: &ImageInfo,
     ts_uid: &str,
+    _: u32,
 ) -> Result<Frames<'a>, ImageError> {
     Err(ImageError::NoDecoder(ts_uid.to_string()))
 }

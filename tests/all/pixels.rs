@@ -935,3 +935,40 @@ fn a_fast_reading_stands_only_where_it_is_sure_or_masks_the_whole_line() {
     // identifying over part of the line: the main recogniser reads it for the characters' places
     assert_eq!(run("GAIN 50 DR 60 25/08/1948", 0.99, "GAIN 50 DR 60 25/08/1948"), (true, true));
 }
+
+#[test]
+fn the_preview_draws_the_first_frame_of_every_transfer_syntax_decoded() {
+    use dicom_deid::pixel::image::preview;
+    // (file, colour)
+    for (rel, colour) in [
+        ("pydicom-3.0.2/test_files/examples_jpeg2k.dcm", true),     // JPEG 2000, RGB
+        ("pydicom-3.0.2/test_files/SC_rgb_jpeg_dcmtk.dcm", true),   // JPEG baseline, YBR
+        ("pydicom-3.0.2/test_files/examples_ybr_color.dcm", true),  // native YBR_FULL_422, multi-frame
+        ("pydicom-3.0.2/test_files/MR_small_RLE.dcm", false),       // RLE, 16-bit
+        ("pydicom-3.0.2/test_files/image_dfl.dcm", false),          // deflated
+        ("pydicom-3.0.2/test_files/JPEG2000.dcm", false),           // JPEG 2000, grey
+        ("pydicom-3.0.2/test_files/examples_palette.dcm", false),   // palette: shown as the detector sees it
+    ] {
+        let input = std::fs::read(ensure_corpus().join(rel)).unwrap();
+        let o = dicom::parse(&input).unwrap();
+        let info = ImageInfo::from_dataset(&o.dataset, o.transfer_syntax.big_endian).unwrap().unwrap();
+        let (w, h, rgba) = preview(&input).unwrap_or_else(|e| panic!("{rel}: {e}"));
+        assert_eq!((w, h), (info.cols as usize, info.rows as usize), "{rel}");
+        assert_eq!(rgba.len(), w * h * 4, "{rel}");
+        let px: Vec<&[u8]> = rgba.chunks(4).collect();
+        assert!(px.iter().all(|p| p[3] == 255), "{rel}: opaque");
+        let distinct: std::collections::HashSet<&[u8]> = px.iter().copied().collect();
+        assert!(distinct.len() > 8, "{rel}: an image, not a flat area");
+        let coloured = px.iter().filter(|p| p[0] != p[1] || p[1] != p[2]).count();
+        assert_eq!(coloured > 0, colour, "{rel}: colour shown as colour, grey as grey");
+    }
+    // an uncompressed 8-bit RGB image is shown with its own samples
+    let input = corpus_file("pydicom-data-1.0.0/US1_UNCR.dcm");
+    let (info, frames) = decoded_frames(&input);
+    assert_eq!((info.samples, info.bits_allocated, info.planar), (3, 8, 0));
+    let (_, _, rgba) = preview(&input).unwrap();
+    let want: Vec<u8> = frames[0].chunks(3).flat_map(|c| [c[0], c[1], c[2], 255]).collect();
+    assert_eq!(rgba, want);
+    // no image: a reason
+    assert!(preview(&corpus_file("pydicom-3.0.2/test_files/rtplan.dcm")).is_err());
+}
