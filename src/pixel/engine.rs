@@ -462,6 +462,7 @@ pub fn clean(
                                 decide(cfg.policy, t, cleaner, deny, &cfg.allow)
                                     .is_some_and(|(r, _)| r != "unreadable")
                             })?);
+                            to_the_edges(&mut p, b, g.w as u32);
                             p
                         } else {
                             parts
@@ -558,7 +559,7 @@ fn read_line<'d>(
     if let Some(fast) = finder.read_fast(g, b).map_err(PixelError::Ocr)? {
         let d = decide_line(&fast.text);
         if whole(&d, fast.text.len()) && !matches!(&d, Some(("unreadable", _))) {
-            return Ok((d.map(|x| x.0), vec![b], fast.text));
+            return Ok((d.map(|x| x.0), vec![ends(b, g.w)], fast.text));
         }
         // two letters or digits at least, and Latin script: a symbol from another script in what the
         // fast recogniser reads off Latin text is a misreading ("膜PLA", "110語" for a date)
@@ -575,11 +576,65 @@ fn read_line<'d>(
     let d = decide_line(&reading.text);
     // partial masks get a margin of half the line height for the characters' edges
     let parts = match &d {
-        Some(_) if whole(&d, reading.text.len()) => vec![b],
+        Some(_) if whole(&d, reading.text.len()) => vec![ends(b, g.w)],
         Some((_, ranges)) => ranges.iter().map(|r| reading.sub_rect(b, r, b.h)).collect(),
         None => Vec::new(),
     };
     Ok((d.map(|x| x.0), parts, reading.text))
+}
+
+/// Masks of a line that end within one line height of the frame's left or right edge are taken to
+/// that edge: text that starts at the border of the image is often cut there by the detector (its
+/// first letter on a background close to its own value), and the sliver between the text and the
+/// border holds nothing to keep.
+fn to_the_edges(parts: &mut [Rect], line: Rect, width: u32) {
+    for r in parts.iter_mut() {
+        if r.x <= line.h {
+            r.w += r.x;
+            r.x = 0;
+        }
+        if width.saturating_sub(r.right()) <= line.h {
+            r.w = width - r.x;
+        }
+    }
+}
+
+/// How far (pixels) the stroke tiles of a strip beside a line run on from the line's side of it (the
+/// strip's right end when `left`, else its left end): whole tile columns holding a stroke tile, from
+/// the one touching the line. `None` when the first column holds none, or the run is longer than
+/// `max` or reaches the strip's far end (image texture, not the end of a word).
+fn strokes_touching(tiles: &[bool], w: usize, tile: usize, left: bool, max: usize) -> Option<usize> {
+    let tw = w.div_ceil(tile);
+    if tw == 0 {
+        return None;
+    }
+    let th = tiles.len() / tw;
+    let has = |c: usize| (0..th).any(|r| tiles[r * tw + c]);
+    let col = |i: usize| if left { tw - 1 - i } else { i };
+    let run = (0..tw).take_while(|&i| has(col(i))).count();
+    let px = (run * tile).min(w);
+    (run > 0 && run < tw && px <= max).then_some(px)
+}
+
+/// The line ends with a caption, or with a short start of the value after one ("PID 5" cut in
+/// "5517799"): what runs on beyond it is that value.
+fn ends_in_a_captioned_value(text: &str) -> bool {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    match words.as_slice() {
+        [.., last] if is_caption(last) => true,
+        [.., caption, start] => is_caption(caption) && start.chars().count() <= 4,
+        _ => false,
+    }
+}
+
+/// A whole line's mask: its box and a quarter of its height on at either end (the detector's box can
+/// fall short of the first and last strokes; partial masks get half a line height, see
+/// [`crate::pixel::Reading::sub_rect`]).
+fn ends(b: Rect, width: usize) -> Rect {
+    let m = b.h / 4;
+    let x0 = b.x.saturating_sub(m);
+    let x1 = (b.right() + m).min(width as u32);
+    Rect::new(x0, b.y, x1 - x0, b.h)
 }
 
 /// A word that announces an identifying value after it ("PID", "MRN:", "D.O.B.", "Name").
@@ -610,7 +665,8 @@ struct Line<'a> {
 /// within two line heights of the line or of the one before, are read as one text; one box from the
 /// line to the last of them (and half a line height on) is returned, in frame coordinates, when
 /// `identifying` holds for that text, or for the line's edge word joined with it but not for that
-/// word alone (the rest of a cut ID: "… 55" + "17799"), or when the line ends with a caption.
+/// word alone (the rest of a cut ID: "… 55" + "17799"), or when the line ends with a caption or with
+/// a short start of the value after one ("PID 5", the rest of "5517799" running on).
 fn continuation(
     finder: &dyn TextFinder,
     g: &Grey,
@@ -645,7 +701,8 @@ fn continuation(
     let mut out = Vec::new();
     for (left, strip, crop) in strips {
         let local = crop.local_contrast(b.h as usize, 8);
-        if !prepass::stroke_tiles(&local, &p).into_iter().any(|t| t) {
+        let tiles = prepass::stroke_tiles(&local, &p);
+        if !tiles.iter().any(|t| *t) {
             continue;
         }
         // boxes on the line, nearest the line first
@@ -683,6 +740,20 @@ fn continuation(
             chain.push((at, t));
         }
         if chain.is_empty() {
+            // nothing the detector could box, but strokes touching the line: the rest of a word cut
+            // at the box's edge, too little of it left to detect (a letter or two over a part of the
+            // image close to the text's value). Masked as far as the strokes run, when they end
+            // within four line heights.
+            if let Some(run) = strokes_touching(&tiles, local.w, p.tile.max(4), left, 4 * b.h as usize) {
+                let run = run as u32 + b.h / 4;
+                out.push(if left {
+                    let x0 = b.x.saturating_sub(run);
+                    Rect::new(x0, b.y, b.x - x0, b.h)
+                } else {
+                    let x1 = (b.right() + run).min(g.w as u32);
+                    Rect::new(b.right(), b.y, x1 - b.right(), b.h)
+                });
+            }
             continue;
         }
         let mut texts: Vec<&str> = chain.iter().map(|(_, t)| t.as_str()).collect();
@@ -703,10 +774,9 @@ fn continuation(
             format!("{word}{t}")
         };
         let readable = t.chars().any(|c| c.is_alphanumeric());
+        let after_caption = !left && ends_in_a_captioned_value(line.text);
         if readable
-            && (identifying(&t)
-                || identifying(&whole) && !identifying(word)
-                || !left && is_caption(word))
+            && (identifying(&t) || identifying(&whole) && !identifying(word) || after_caption)
         {
             // one box from the line to the chain's far end, and half a line height on (the
             // detector's box falls short where the text fades into its background)
@@ -878,6 +948,38 @@ fn undecodable(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_line_cut_in_the_value_after_a_caption_runs_on_into_that_value() {
+        assert!(ends_in_a_captioned_value("Andersen, Emma PID"));
+        assert!(ends_in_a_captioned_value("Andersen, Emma PID 5!"));
+        assert!(ends_in_a_captioned_value("MRN: 0012"));
+        assert!(!ends_in_a_captioned_value("Andersen, Emma PID 5517799"));
+        assert!(!ends_in_a_captioned_value("GAIN 50 DR 60"));
+        assert!(!ends_in_a_captioned_value(""));
+    }
+
+    #[test]
+    fn strokes_touching_a_line_are_followed_to_their_end() {
+        // a strip 5 tiles wide, 2 tiles high (row-major)
+        let t = |cols: [bool; 5]| -> Vec<bool> { cols.iter().chain(cols.iter()).copied().collect() };
+        let right = t([true, true, false, false, true]);
+        assert_eq!(strokes_touching(&right, 80, 16, false, 64), Some(32));
+        assert_eq!(strokes_touching(&right, 80, 16, true, 64), Some(16), "from the strip's right end");
+        assert_eq!(strokes_touching(&right, 80, 16, false, 20), None, "longer than allowed");
+        assert_eq!(strokes_touching(&t([false, true, true, false, false]), 80, 16, false, 64), None, "not touching");
+        assert_eq!(strokes_touching(&t([true; 5]), 80, 16, false, 200), None, "texture all along");
+    }
+
+    #[test]
+    fn masks_near_the_frame_edge_reach_it() {
+        let line = Rect::new(13, 70, 150, 30);
+        let mut parts = [Rect::new(13, 70, 150, 30), Rect::new(200, 70, 280, 30), Rect::new(100, 70, 50, 30)];
+        to_the_edges(&mut parts, line, 500);
+        assert_eq!(parts[0], Rect::new(0, 70, 163, 30), "13 px from the left edge: taken to it");
+        assert_eq!(parts[1], Rect::new(200, 70, 300, 30), "20 px from the right edge: taken to it");
+        assert_eq!(parts[2], Rect::new(100, 70, 50, 30), "far from both: unchanged");
+    }
 
     #[test]
     fn captions_announce_a_value_and_other_words_do_not() {
