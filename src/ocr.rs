@@ -38,11 +38,30 @@ pub enum OcrError {
 /// detector, recogniser, and the optional fast recogniser with its dictionary.
 pub const MODEL_FILES: [&str; 4] = ["det.onnx", "rec.onnx", "rec-fast.onnx", "rec-fast.txt"];
 
-/// A recognition model with its dictionary and its plans (one per 64-pixel width bucket).
+/// A recognition model with its dictionary, its plans (one per 64-pixel width bucket) and the
+/// readings of the crops it has read.
 struct Recogniser {
     model: InferenceModel,
     dict: Vec<String>,
     plans: Mutex<HashMap<(usize, usize), Plan>>,
+    readings: Mutex<HashMap<CropKey, Reading>>,
+}
+
+/// The identity of a crop: its size and two independent 64-bit hashes of its pixels.
+type CropKey = (usize, usize, u64, u64);
+
+/// Readings kept per recogniser (then the cache starts again): a few hundred kilobytes.
+const READINGS_MAX: usize = 4096;
+
+fn crop_key(crop: &Grey) -> CropKey {
+    use std::hash::{Hash, Hasher};
+    let hash = |salt: u8| {
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        salt.hash(&mut h);
+        crop.data.hash(&mut h);
+        h.finish()
+    };
+    (crop.w, crop.h, hash(0), hash(0x5a))
 }
 
 /// Detector and recogniser, with an optional second, faster recogniser ([`Ocr::with_fast`]).
@@ -201,19 +220,48 @@ impl Recogniser {
             model,
             dict,
             plans: Mutex::new(HashMap::new()),
+            readings: Mutex::new(HashMap::new()),
         })
     }
 
+    /// Reads box `r` of `img`. A reading depends only on the crop's pixels, so the same crop seen
+    /// again (the same banner or label on the next image of a series, in the next file of a batch) is
+    /// not read again: its reading is kept with positions relative to the crop.
     fn read(&self, img: &Grey, r: Rect) -> Result<Reading, OcrError> {
         let crop = img.crop(r);
         if crop.w == 0 || crop.h == 0 {
             return Ok(Reading::default());
         }
+        let key = crop_key(&crop);
+        let cached = self.readings.lock().unwrap().get(&key).cloned();
+        let rel = match cached {
+            Some(v) => v,
+            None => {
+                let v = self.read_crop(&crop)?;
+                let mut m = self.readings.lock().unwrap();
+                if m.len() >= READINGS_MAX {
+                    m.clear();
+                }
+                m.insert(key, v.clone());
+                v
+            }
+        };
+        // crop columns → frame columns
+        let chars = rel
+            .chars
+            .into_iter()
+            .map(|(b, x0, x1)| (b, r.x + x0, (r.x + x1).min(r.right())))
+            .collect();
+        Ok(Reading { chars, ..rel })
+    }
+
+    /// Reads a crop; character extents in crop columns.
+    fn read_crop(&self, crop: &Grey) -> Result<Reading, OcrError> {
         let scaled_w = ((crop.w as f32 * REC_HEIGHT as f32 / crop.h as f32).ceil() as usize)
             .clamp(8, REC_MAX_WIDTH);
         let bucket = scaled_w.div_ceil(64) * 64;
         let plan = plan_for(&self.model, &self.plans, REC_HEIGHT, bucket, "recognition")?;
-        let resized = resize(&crop, scaled_w, REC_HEIGHT);
+        let resized = resize(crop, scaled_w, REC_HEIGHT);
         let mut s = vec![0f32; 3 * REC_HEIGHT * bucket];
         for c in 0..3 {
             for y in 0..REC_HEIGHT {
@@ -229,15 +277,15 @@ impl Recogniser {
         let used = ((scaled_w as f32 / bucket as f32) * steps as f32).ceil() as usize;
         let confidence = ctc_confidence(&flat, used.min(steps), classes);
         let (text, spans) = ctc_decode_spans(&flat, steps, classes, &self.dict);
-        // step → input column → crop column → frame column
+        // step → input column → crop column
         let per_step = bucket as f32 / steps.max(1) as f32 * crop.w as f32 / scaled_w as f32;
         let chars = spans
             .into_iter()
             .map(|(b, t0, t1)| {
                 (
                     b,
-                    r.x + (t0 as f32 * per_step).floor() as u32,
-                    (r.x + ((t1 + 1) as f32 * per_step).ceil() as u32).min(r.right()),
+                    (t0 as f32 * per_step).floor() as u32,
+                    ((t1 + 1) as f32 * per_step).ceil() as u32,
                 )
             })
             .collect();

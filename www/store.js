@@ -73,10 +73,12 @@ export class OutputStore {
     return (await (await this.dir).getFileHandle(name)).getFile();
   }
 
-  /** Forgets every output of the current list and starts a new one. */
-  async clear() {
+  /** Forgets every output of the current list and starts a new one; the old folder is removed once
+   * `ready` (the workers closing their files in it) has settled. */
+  async clear(ready) {
     const old = this.list;
     this.newList();
+    await ready;
     const tabDir = await this.base.getDirectoryHandle(this.tab, { create: true });
     await tabDir.removeEntry(old, { recursive: true }).catch(() => {});
   }

@@ -3,6 +3,7 @@
 //   const pool = new WorkerPool({ size: 4 });
 //   await pool.setup('configure', { config, key }, { reset: true });  // every worker, now and respawned
 //   const { bytes, report } = await pool.call('process', { source, name }, { signal });
+//   await pool.broadcast('closePacks');  // every worker started so far, once
 //
 // - call(): queued, handed to a worker. `transfer` lists buffers to move (not copy) to the worker;
 //   results are transferred back by the worker.
@@ -79,6 +80,11 @@ export class WorkerPool {
     this.setupLog.push({ method, args });
     const results = await Promise.all(this.slots.map((s) => this.post(s, method, args)));
     return results[0];
+  }
+
+  /** Runs `method` once on every worker started so far (not replayed on later ones); resolves when all have. */
+  broadcast(method, args) {
+    return Promise.all(this.slots.map((s) => this.post(s, method, args)));
   }
 
   /** Stops every queued and running call (AbortError) and replaces the busy workers. */

@@ -980,3 +980,52 @@ fn the_preview_draws_the_first_frame_of_every_transfer_syntax_decoded() {
     // no image: a reason
     assert!(preview(&corpus_file("pydicom-3.0.2/test_files/rtplan.dcm")).is_err());
 }
+
+#[test]
+fn a_line_read_again_elsewhere_gets_the_same_reading_at_its_new_place() {
+    // each recogniser keeps the readings of the crops it has read (the same banner on the next file
+    // of a series is not read again); a kept reading must equal a fresh one, moved to the new box
+    let input = std::fs::read(ensure_corpus().join("pydicom-data-1.0.0/US1_UNCR.dcm")).unwrap();
+    let o = dicom::parse(&input).unwrap();
+    let info = ImageInfo::from_dataset(&o.dataset, o.transfer_syntax.big_endian)
+        .unwrap()
+        .unwrap();
+    let px = dicom::find(&o.dataset, dicom::PIXEL_DATA).unwrap();
+    let f = frames(px, &info, &o.transfer_syntax.uid).unwrap();
+    let g = f.layout(&info).grey(f.frame(&info, 0), None);
+    let dx = 37usize;
+    let mut moved = Grey {
+        w: g.w + dx,
+        h: g.h,
+        data: vec![0; (g.w + dx) * g.h],
+    };
+    for y in 0..g.h {
+        moved.data[y * moved.w + dx..(y + 1) * moved.w]
+            .copy_from_slice(&g.data[y * g.w..(y + 1) * g.w]);
+    }
+    let shared = ocr();
+    let lines = shared.detect(&g).unwrap();
+    assert!(lines.len() >= 5, "{} lines", lines.len());
+    let fresh = dicom_deid::ocr::Ocr::from_dir(&ensure_models()).unwrap();
+    let mut letters = 0;
+    for r in lines {
+        let there = Rect::new(r.x + dx as u32, r.y, r.w, r.h);
+        let first = shared.read(&g, r).unwrap();
+        let again = shared.read(&moved, there).unwrap(); // kept
+        let anew = fresh.read(&moved, there).unwrap(); // read
+        assert_eq!(again, anew, "{r:?}");
+        assert_eq!(first.text, again.text);
+        let shifted: Vec<_> = first
+            .chars
+            .iter()
+            .map(|(b, x0, x1)| (b.clone(), x0 + dx as u32, x1 + dx as u32))
+            .collect();
+        assert_eq!(shifted, again.chars, "{r:?}");
+        assert_eq!(
+            shared.read_fast(&moved, there).unwrap(),
+            fresh.read_fast(&moved, there).unwrap()
+        );
+        letters += again.text.chars().filter(|c| c.is_alphanumeric()).count();
+    }
+    assert!(letters >= 20, "{letters} letters read");
+}

@@ -18,7 +18,7 @@
 // SERVE_PKG_DIR (another build of pkg/).
 
 import { spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync, mkdirSync, linkSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, mkdirSync, linkSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
@@ -147,6 +147,54 @@ function processTree(rootPid) {
   return sum;
 }
 
+// CPU time (seconds) of Chromium's processes under `rootPid`, by process type and thread name (digits
+// dropped: "ThreadPoolForeg", "DedicatedWorker"), read from /proc; a process's exited threads are
+// counted under "(exited)". Taken before and after a run, it shows where the page's CPU goes.
+function cpuByThread(rootPid) {
+  const tick = 100; // USER_HZ on Linux
+  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => {
+    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l);
+    return { pid: +m[1], ppid: +m[2], args: m[3] };
+  });
+  const inTree = new Set([rootPid]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const r of rows) if (!inTree.has(r.pid) && inTree.has(r.ppid)) inTree.add(r.pid), (grew = true);
+  }
+  const times = (statText) => {
+    const f = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / tick; // utime + stime
+  };
+  const out = new Map();
+  const add = (k, v) => out.set(k, (out.get(k) || 0) + v);
+  for (const r of rows) {
+    if (!inTree.has(r.pid) || !/chrom/i.test(r.args.split(' ')[0])) continue;
+    const type = (/--type=([\w-]+)/.exec(r.args) || [, 'browser'])[1];
+    const sub = (/--utility-sub-type=([\w.-]+)/.exec(r.args) || [, ''])[1];
+    const kind = sub ? `${type}(${sub.split('.').pop()})` : type;
+    try {
+      let live = 0;
+      for (const tid of readdirSync(`/proc/${r.pid}/task`)) {
+        const t = times(readFileSync(`/proc/${r.pid}/task/${tid}/stat`, 'utf8'));
+        const name = readFileSync(`/proc/${r.pid}/task/${tid}/comm`, 'utf8').trim().replace(/[\d/:]+$/, '').trim();
+        add(`${kind}: ${name}`, t);
+        live += t;
+      }
+      add(`${kind}: (exited)`, times(readFileSync(`/proc/${r.pid}/stat`, 'utf8')) - live);
+    } catch {} // the process ended meanwhile
+  }
+  return out;
+}
+
+function cpuDelta(before, after) {
+  const d = new Map();
+  for (const [k, v] of after) {
+    const x = v - (before.get(k) || 0);
+    if (x > 0.005) d.set(k, x);
+  }
+  return [...d].sort((a, b) => b[1] - a[1]);
+}
+
 async function sampleMemory(page, cdp, rootPid, peaks) {
   try {
     const { metrics } = await cdp.send('Performance.getMetrics');
@@ -217,7 +265,17 @@ async function main() {
       await runInPage(page, DATASETS.corpus);
       for (const ds of sets) {
         const runs = [];
-        for (let r = 0; r < RUNS; r++) runs.push(await runInPage(page, ds.dir));
+        let cpu = null;
+        for (let r = 0; r < RUNS; r++) {
+          const before = cpuByThread(process.pid);
+          const node0 = process.cpuUsage();
+          runs.push(await runInPage(page, ds.dir));
+          if (r === 0) {
+            const nodeUse = process.cpuUsage(node0);
+            cpu = cpuDelta(before, cpuByThread(process.pid));
+            cpu.push(['this script (Playwright)', (nodeUse.user + nodeUse.system) / 1e6]);
+          }
+        }
         const ms = median(runs.map((x) => x.ms));
         const fps = ds.files / (ms / 1000);
         const n = nat[ds.name][workers === 1 ? 1 : N];
@@ -233,6 +291,9 @@ async function main() {
           engine_ms_per_file: median(runs.map((x) => x.engineMs)) / ds.files,
         };
         row.engine_ratio = row.engine_ms_per_file / (1000 / nat[ds.name][1].files_per_s);
+        // CPU of the first run, ms per file, by process and thread (where the page's time goes)
+        row.cpu_ms_per_file = Object.fromEntries(cpu.map(([k, v]) => [k, (v * 1000) / ds.files]));
+        row.cpu_cores_busy = cpu.reduce((a, [, v]) => a + v, 0) / (runs[0].ms / 1000);
         results.sets.push(row);
         log(`  ${ds.name}: ${fps.toFixed(0)} files/s, ${row.mb_per_s.toFixed(1)} MB/s (native ${n.files_per_s.toFixed(0)} files/s with ${n.jobs} job(s): ×${row.per_file_ratio.toFixed(1)} per file; engine ${row.engine_ms_per_file.toFixed(2)} ms per file, ×${row.engine_ratio.toFixed(2)} the CLI's whole time per file)`);
       }
@@ -348,6 +409,12 @@ async function main() {
     console.log(
       `${r.dataset.padEnd(8)} ${String(r.files).padStart(5)} ${r.mb.toFixed(0).padStart(6)}  ${String(r.workers).padStart(7)}  ${r.store.padStart(7)}  ${r.files_per_s.toFixed(0).padStart(15)}  ${r.mb_per_s.toFixed(1).padStart(5)}  ${r.native_files_per_s.toFixed(0).padStart(14)} (${r.native_jobs})  ${('×' + r.per_file_ratio.toFixed(1)).padStart(22)}  ${r.engine_ms_per_file.toFixed(2).padStart(14)}  ${('×' + r.engine_ratio.toFixed(2)).padStart(20)}`,
     );
+  }
+  for (const r of results.sets) {
+    const top = Object.entries(r.cpu_ms_per_file).filter(([, v]) => v >= 0.05);
+    const total = Object.values(r.cpu_ms_per_file).reduce((a, v) => a + v, 0);
+    console.log(`\nCPU per file, ${r.dataset}, ${r.workers} worker(s), ${r.store}: ${total.toFixed(2)} ms (${r.cpu_cores_busy.toFixed(2)} of ${N} cores busy)`);
+    for (const [k, v] of top) console.log(`  ${v.toFixed(2).padStart(8)} ms  ${k}`);
   }
   const w1 = results.sets.filter((r) => r.workers === 1);
   for (const r of results.sets.filter((x) => x.workers === N && N > 1 && x.store === 'memory')) {

@@ -148,6 +148,20 @@ test('a folder of real files: run, ZIP through the service worker, outputs check
     const cliFiles = verifyOutputs(cliOut).names.filter((n) => n.endsWith('.dcm'));
     assert.equal(cliFiles.length, GOOD_COUNT, 'the CLI wrote as many files');
   } else console.log('# target/release/dicom-deid not built: byte comparison with the CLI skipped');
+  // small outputs were appended to the workers' pack files (one per worker), not one file each
+  const stored = await page.evaluate(async () => {
+    const names = [];
+    const walk = async (dir) => {
+      for await (const [name, h] of dir.entries()) {
+        if (h.kind === 'directory') await walk(h);
+        else names.push(name);
+      }
+    };
+    await walk(await navigator.storage.getDirectory());
+    return names;
+  });
+  const packs = stored.filter((n) => /^pack-[0-9a-f]+-\d+\.bin$/.test(n));
+  assert.ok(packs.length >= 1 && packs.length <= 8, `packs in the store: ${stored.join(', ')}`);
 
   // the report (the CLI's schema)
   const report = JSON.parse(readFileSync(await download(page, 'download-report'), 'utf8'));

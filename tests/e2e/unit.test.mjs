@@ -299,6 +299,12 @@ test('worker pool: queue, setup replayed on new workers, abort by terminate-and-
     assert.equal(fresh.log[0], 'configure');
     assert.equal((await pool.call('echo', { after: true })).args.after, true);
 
+    // broadcast: once to every worker running now (the workers close their output packs)
+    const live = pool.slots.length;
+    const all = await pool.broadcast('echo', { b: 1 });
+    assert.equal(all.length, live);
+    assert.ok(all.every((r) => r.args.b === 1));
+
     // pipelining: each worker holds up to two calls; aborting the waiting one sends 'cancel' and
     // keeps the worker; aborting a running one replaces its worker and sends the waiting one again
     const a1 = new AbortController();
