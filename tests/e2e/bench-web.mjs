@@ -125,7 +125,8 @@ async function runInPage(page, dir, timeout = 300_000) {
 
 // ---- memory sampling ----
 
-function processTree(rootPid) {
+// Chromium's processes under `rootPid` (pid, rss in bytes, args).
+function chromiumProcesses(rootPid) {
   const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => {
     const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(l);
     return { pid: +m[1], ppid: +m[2], rss: +m[3] * 1024, args: m[4] };
@@ -136,9 +137,12 @@ function processTree(rootPid) {
     grew = false;
     for (const r of rows) if (!inTree.has(r.pid) && inTree.has(r.ppid)) inTree.add(r.pid), (grew = true);
   }
+  return rows.filter((r) => inTree.has(r.pid) && /chrom/i.test(r.args.split(' ')[0]));
+}
+
+function processTree(rootPid) {
   const sum = { browser: 0, renderer: 0, other: 0 };
-  for (const r of rows) {
-    if (!inTree.has(r.pid) || !/chrom/i.test(r.args.split(' ')[0])) continue;
+  for (const r of chromiumProcesses(rootPid)) {
     const type = /--type=([\w-]+)/.exec(r.args);
     if (!type) sum.browser += r.rss;
     else if (type[1] === 'renderer') sum.renderer += r.rss;
@@ -152,23 +156,13 @@ function processTree(rootPid) {
 // counted under "(exited)". Taken before and after a run, it shows where the page's CPU goes.
 function cpuByThread(rootPid) {
   const tick = 100; // USER_HZ on Linux
-  const rows = execFileSync('ps', ['-eo', 'pid=,ppid=,args='], { encoding: 'utf8' }).split('\n').filter(Boolean).map((l) => {
-    const m = /^\s*(\d+)\s+(\d+)\s+(.*)$/.exec(l);
-    return { pid: +m[1], ppid: +m[2], args: m[3] };
-  });
-  const inTree = new Set([rootPid]);
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const r of rows) if (!inTree.has(r.pid) && inTree.has(r.ppid)) inTree.add(r.pid), (grew = true);
-  }
   const times = (statText) => {
     const f = statText.slice(statText.lastIndexOf(')') + 2).split(' ');
     return (Number(f[11]) + Number(f[12])) / tick; // utime + stime
   };
   const out = new Map();
   const add = (k, v) => out.set(k, (out.get(k) || 0) + v);
-  for (const r of rows) {
-    if (!inTree.has(r.pid) || !/chrom/i.test(r.args.split(' ')[0])) continue;
+  for (const r of chromiumProcesses(rootPid)) {
     const type = (/--type=([\w-]+)/.exec(r.args) || [, 'browser'])[1];
     const sub = (/--utility-sub-type=([\w.-]+)/.exec(r.args) || [, ''])[1];
     const kind = sub ? `${type}(${sub.split('.').pop()})` : type;
