@@ -54,14 +54,13 @@ type CropKey = (usize, usize, u64, u64);
 const READINGS_MAX: usize = 4096;
 
 fn crop_key(crop: &Grey) -> CropKey {
-    use std::hash::{Hash, Hasher};
-    let hash = |salt: u8| {
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        salt.hash(&mut h);
-        crop.data.hash(&mut h);
-        h.finish()
-    };
-    (crop.w, crop.h, hash(0), hash(0x5a))
+    use crate::pixel::content_hash;
+    (
+        crop.w,
+        crop.h,
+        content_hash(&crop.data, 0),
+        content_hash(&crop.data, 0x5a),
+    )
 }
 
 /// Detector and recogniser, with an optional second, faster recogniser ([`Ocr::with_fast`]).

@@ -342,10 +342,7 @@ fn times(t: &str) -> Vec<std::ops::Range<usize>> {
 
 /// The identity of some bytes (a frame's samples, a crop of a view), for reuse across frames.
 fn frame_key(data: &[u8]) -> u64 {
-    use std::hash::{Hash, Hasher};
-    let mut h = std::collections::hash_map::DefaultHasher::new();
-    data.hash(&mut h);
-    h.finish()
+    crate::pixel::content_hash(data, 0)
 }
 
 /// Cleans the pixel data of a data set in place. `regions` come from [`region_rects`] (on the original

@@ -429,6 +429,17 @@ pub enum PixelError {
     NoPixelEngine,
 }
 
+/// A 64-bit hash of some bytes, for reuse of results on identical pixels (in memory only); another
+/// `salt` gives an independent hash.
+#[cfg(feature = "pixel")]
+pub(crate) fn content_hash(data: &[u8], salt: u8) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    salt.hash(&mut h);
+    data.hash(&mut h);
+    h.finish()
+}
+
 /// Without the pixel engine: no region rules apply (see [`PixelConfig::active`]).
 #[cfg(not(feature = "pixel"))]
 pub fn region_rects(
