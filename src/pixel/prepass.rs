@@ -12,7 +12,9 @@
 //!
 //! Tried and measured before: regions of *busy* tiles (any sharp edge) covered 45–60% of real frames
 //! and connected across them (anatomy, speckle, noise); a half-resolution candidate pass lost small
-//! text; detecting only what changed between cine frames lost boxes.
+//! text; detecting only what changed between cine frames lost boxes (the rule of [`plan_changed`]
+//! also re-detects the whole area of every earlier box a change touches: no box lost on the real and
+//! generated files).
 
 use super::Grey;
 
@@ -193,8 +195,12 @@ fn stroke_step(last: &mut Option<(usize, bool)>, i: usize, g: i16, c: i16) -> bo
 /// [`MIN_REGION`] and to the detector's stride, when the frame is detected at scale 1 and the
 /// rectangles cover at most [`MAX_REGION_SHARE`] of it; else the whole frame.
 pub fn plan(g: &Grey, p: &Prepass) -> Scan {
+    plan_tiles(g, &stroke_tiles(g, p), p)
+}
+
+/// [`plan`] for the tiles marked in `tiles` (row-major, `p.tile`-pixel squares of `g`).
+fn plan_tiles(g: &Grey, tiles: &[bool], p: &Prepass) -> Scan {
     use super::Rect;
-    let tiles = stroke_tiles(g, p);
     if !tiles.iter().any(|&b| b) {
         return Scan::Skip;
     }
@@ -270,6 +276,86 @@ pub fn plan(g: &Grey, p: &Prepass) -> Scan {
     Scan::Regions(rects)
 }
 
+/// Per tile (row-major, `tile`-pixel squares): whether its pixels differ between two frames of the
+/// same size (all tiles when the sizes differ).
+pub fn changed_tiles(a: &Grey, b: &Grey, tile: usize) -> Vec<bool> {
+    let t = tile.max(4);
+    let (tw, th) = (a.w.div_ceil(t), a.h.div_ceil(t));
+    if (a.w, a.h) != (b.w, b.h) || a.data.len() != b.data.len() {
+        return vec![true; tw * th];
+    }
+    let mut changed = vec![false; tw * th];
+    let rows = a.data.chunks_exact(a.w.max(1)).zip(b.data.chunks_exact(a.w.max(1)));
+    for (y, (ra, rb)) in rows.enumerate() {
+        if ra == rb {
+            continue;
+        }
+        let band = (y / t) * tw;
+        for (tx, (ca, cb)) in ra.chunks(t).zip(rb.chunks(t)).enumerate() {
+            if ca != cb {
+                changed[band + tx] = true;
+            }
+        }
+    }
+    changed
+}
+
+/// What the detector needs to see of a frame of a series, given the frame detected before it
+/// (`prev`, with the boxes found there) — the reuse rule (also in the README):
+///
+/// - a box of the earlier frame whose tiles are all byte-identical in this frame is kept as it is
+///   (the detector saw the same pixels there);
+/// - the changed tiles, grown by [`GROW`] tiles for context, and the tiles of every earlier box that
+///   touches a changed tile, are what may hold new or moved text; of those, the stroke tiles
+///   (`stroke`, [`stroke_tiles`]; all of them without the pre-pass) are planned as [`plan`] plans a
+///   whole frame: regions, or the whole frame when they cover too much of it or the frame is not
+///   detected at scale 1.
+///
+/// The caller detects the regions with the same inner-edge fallback as for [`plan`] (a box touching a
+/// region's inner edge sends the whole frame, whose boxes then replace the kept ones).
+pub fn plan_changed(
+    g: &Grey,
+    prev: &Grey,
+    prev_boxes: &[super::Rect],
+    stroke: &[bool],
+    p: &Prepass,
+) -> (Vec<super::Rect>, Scan) {
+    let t = p.tile.max(4);
+    let (tw, th) = (g.w.div_ceil(t), g.h.div_ceil(t));
+    let changed = changed_tiles(g, prev, t);
+    if stroke.len() != changed.len() {
+        return (Vec::new(), Scan::Whole);
+    }
+    let tiles_of = |r: &super::Rect| {
+        let (x0, y0) = (r.x as usize / t, r.y as usize / t);
+        let x1 = (r.right() as usize).div_ceil(t).min(tw);
+        let y1 = (r.bottom() as usize).div_ceil(t).min(th);
+        (y0..y1).flat_map(move |y| (x0..x1).map(move |x| y * tw + x))
+    };
+    let mut dirty = vec![false; tw * th];
+    for ty in 0..th {
+        for tx in 0..tw {
+            if changed[ty * tw + tx] {
+                for y in ty.saturating_sub(GROW)..(ty + GROW + 1).min(th) {
+                    for x in tx.saturating_sub(GROW)..(tx + GROW + 1).min(tw) {
+                        dirty[y * tw + x] = true;
+                    }
+                }
+            }
+        }
+    }
+    let mut kept = Vec::new();
+    for b in prev_boxes {
+        if tiles_of(b).any(|i| changed[i]) {
+            tiles_of(b).for_each(|i| dirty[i] = true);
+        } else {
+            kept.push(*b);
+        }
+    }
+    let todo: Vec<bool> = dirty.iter().zip(stroke).map(|(&d, &s)| d && s).collect();
+    (kept, plan_tiles(g, &todo, p))
+}
+
 /// A rectangle widened (about its centre, kept inside the frame) to at least [`MIN_REGION`] and to a
 /// multiple of 32 on each side where the frame allows.
 fn fit(x: usize, y: usize, w: usize, h: usize, fw: usize, fh: usize) -> super::Rect {
@@ -289,6 +375,41 @@ fn fit(x: usize, y: usize, w: usize, h: usize, fw: usize, fh: usize) -> super::R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unchanged_boxes_of_the_frame_before_are_kept_and_only_what_changed_is_planned() {
+        use crate::pixel::Rect;
+        let p = Prepass::default();
+        let prev = Grey { w: 512, h: 512, data: vec![0; 512 * 512] };
+        let stroke = vec![true; 32 * 32];
+        let banner = Rect::new(10, 10, 50, 20);
+        // nothing changed: the box stands, nothing to detect
+        assert_eq!(plan_changed(&prev, &prev, &[banner], &stroke, &p), (vec![banner], Scan::Skip));
+        // a change far from the box: the box stands, a region around the change is detected
+        let mut g = prev.clone();
+        g.data[300 * 512 + 300] = 9;
+        let (kept, scan) = plan_changed(&g, &prev, &[banner], &stroke, &p);
+        assert_eq!(kept, vec![banner]);
+        match scan {
+            Scan::Regions(r) => assert!(r.iter().any(|r| r.x <= 300 && r.right() > 300 && r.y <= 300 && r.bottom() > 300)),
+            other => panic!("{other:?}"),
+        }
+        // no stroke tile where it changed: nothing to detect
+        let none = vec![false; 32 * 32];
+        assert_eq!(plan_changed(&g, &prev, &[banner], &none, &p), (vec![banner], Scan::Skip));
+        // a change inside the box: the box is dropped and its whole area detected again
+        let mut g = prev.clone();
+        g.data[12 * 512 + 58] = 9;
+        let (kept, scan) = plan_changed(&g, &prev, &[banner], &stroke, &p);
+        assert!(kept.is_empty());
+        match scan {
+            Scan::Regions(r) => assert!(r.iter().any(|r| r.intersect(banner) == Some(banner))),
+            other => panic!("{other:?}"),
+        }
+        // frames of another size: everything is detected
+        let small = Grey { w: 256, h: 256, data: vec![0; 256 * 256] };
+        assert!(changed_tiles(&prev, &small, 16).iter().all(|&c| c));
+    }
 
     #[test]
     fn strokes_down_the_columns_walked_by_rows_are_those_of_each_column_alone() {

@@ -935,9 +935,12 @@ fn a_fast_reading_stands_only_where_it_is_sure_or_masks_the_whole_line() {
     // not sure (a misread date?): read again, and the main reading decides
     assert_eq!(run("GAIN 50 DR 60", 0.6, "25/08/1948"), (true, true));
     assert_eq!(run("GAIN 5O DR 6O", 0.6, "GAIN 50 DR 60"), (false, true));
-    // sure, but a symbol of another script in Latin text, or a single character: read again
+    // sure, but a symbol of another script in Latin text: read again
     assert_eq!(run("110語", 0.99, "110/1112"), (true, true));
-    assert_eq!(run("T", 0.99, "7"), (false, true));
+    // fewer than two letters or digits in these line-shaped boxes: masked whole as unreadable, as
+    // when the main recogniser reads nothing, without a second reading
+    assert_eq!(run("T", 0.99, "7"), (true, false));
+    assert_eq!(run("", 0.2, "25/08/1948"), (true, false));
     // identifying over the whole line: masked whole, however unsure
     assert_eq!(run("25/08/1948", 0.3, "GAIN 50"), (true, false));
     // identifying over part of the line: the main recogniser reads it for the characters' places
