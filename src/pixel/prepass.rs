@@ -211,18 +211,7 @@ fn plan_tiles(g: &Grey, tiles: &[bool], p: &Prepass) -> Scan {
     let t = p.tile.max(4);
     let (tw, th) = (g.w.div_ceil(t), g.h.div_ceil(t));
     // grown tiles, then their connected parts' bounding rectangles
-    let mut grown = vec![false; tw * th];
-    for ty in 0..th {
-        for tx in 0..tw {
-            if tiles[ty * tw + tx] {
-                for y in ty.saturating_sub(GROW)..(ty + GROW + 1).min(th) {
-                    for x in tx.saturating_sub(GROW)..(tx + GROW + 1).min(tw) {
-                        grown[y * tw + x] = true;
-                    }
-                }
-            }
-        }
-    }
+    let grown = grow(tiles, tw, th);
     let mut seen = vec![false; tw * th];
     let mut rects: Vec<Rect> = Vec::new();
     for start in 0..tw * th {
@@ -274,6 +263,23 @@ fn plan_tiles(g: &Grey, tiles: &[bool], p: &Prepass) -> Scan {
         return Scan::Whole;
     }
     Scan::Regions(rects)
+}
+
+/// The marked tiles of a `tw` × `th` grid (row-major) and every tile within [`GROW`] tiles of one.
+fn grow(tiles: &[bool], tw: usize, th: usize) -> Vec<bool> {
+    let mut grown = vec![false; tw * th];
+    for ty in 0..th {
+        for tx in 0..tw {
+            if tiles[ty * tw + tx] {
+                for y in ty.saturating_sub(GROW)..(ty + GROW + 1).min(th) {
+                    for x in tx.saturating_sub(GROW)..(tx + GROW + 1).min(tw) {
+                        grown[y * tw + x] = true;
+                    }
+                }
+            }
+        }
+    }
+    grown
 }
 
 /// Per tile (row-major, `tile`-pixel squares): whether its pixels differ between two frames of the
@@ -332,18 +338,7 @@ pub fn plan_changed(
         let y1 = (r.bottom() as usize).div_ceil(t).min(th);
         (y0..y1).flat_map(move |y| (x0..x1).map(move |x| y * tw + x))
     };
-    let mut dirty = vec![false; tw * th];
-    for ty in 0..th {
-        for tx in 0..tw {
-            if changed[ty * tw + tx] {
-                for y in ty.saturating_sub(GROW)..(ty + GROW + 1).min(th) {
-                    for x in tx.saturating_sub(GROW)..(tx + GROW + 1).min(tw) {
-                        dirty[y * tw + x] = true;
-                    }
-                }
-            }
-        }
-    }
+    let mut dirty = grow(&changed, tw, th);
     let mut kept = Vec::new();
     for b in prev_boxes {
         if tiles_of(b).any(|i| changed[i]) {
