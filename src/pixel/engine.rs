@@ -931,8 +931,7 @@ pub fn detect_frame_after(
         out.area += whole;
         for b in finder.detect(view).map_err(PixelError::Ocr)? {
             // a line already found in another view (mostly inside one of its boxes) is not read twice
-            let known: Vec<Rect> = out.boxes.iter().map(|(_, k)| *k).collect();
-            if !mostly_inside(b, &known) {
+            if !mostly_inside(b, out.boxes.iter().map(|(_, k)| k)) {
                 out.boxes.push((vi, b));
             }
         }
@@ -941,8 +940,8 @@ pub fn detect_frame_after(
 }
 
 /// Whether four fifths of `b` lie inside one of `boxes`.
-fn mostly_inside(b: Rect, boxes: &[Rect]) -> bool {
-    boxes.iter().any(|k| k.intersect(b).map_or(0, |i| i.area()) * 5 >= b.area() * 4)
+fn mostly_inside<'a>(b: Rect, boxes: impl IntoIterator<Item = &'a Rect>) -> bool {
+    boxes.into_iter().any(|k| k.intersect(b).map_or(0, |i| i.area()) * 5 >= b.area() * 4)
 }
 
 /// Detects text in each region of `g` (frame coordinates out); `None` when a box touches a region's
