@@ -32,19 +32,21 @@ fn geometry(bytes: &[u8]) -> Option<(u64, u64)> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let models = std::path::PathBuf::from(&args[1]);
-    let ocr = dicom_deid::ocr::Ocr::from_dir(&models).unwrap();
+    let ocr = std::sync::Arc::new(dicom_deid::ocr::Ocr::from_dir(&models).unwrap());
     let eng = dicom_deid::Engine::new(
         dicom_deid::Config::default(),
         dicom_deid::Key::new(b"bench"),
     )
     .unwrap()
-    .with_text_finder(std::sync::Arc::new(ocr));
+    .with_text_finder(ocr.clone());
     let mut tsv = std::fs::File::create(&args[2]).unwrap();
     writeln!(tsv, "group\tpath\tframes\tpixels\tms\tok").unwrap();
     println!("| files | written | frames | given to the detector | ms per frame | ms per 512² | total s |");
     println!("|---|---|---|---|---|---|---|");
     let (mut all_frames, mut all_px, mut all_ms) = (0u64, 0u64, 0f64);
+    let mut split = Vec::new();
     for dir in &args[3..] {
+        let before = ocr.stats();
         let mut files = Vec::new();
         walk(std::path::Path::new(dir), &mut files);
         let (mut n, mut written, mut frames, mut px, mut detected, mut ms) =
@@ -83,6 +85,7 @@ fn main() {
         all_frames += frames;
         all_px += px;
         all_ms += ms;
+        split.push((dir.clone(), before, ocr.stats(), ms));
     }
     println!(
         "| all | | {all_frames} | | {:.1} | {:.1} | {:.1} |",
@@ -90,4 +93,27 @@ fn main() {
         all_ms / (all_px as f64 / 262_144.0).max(1e-9),
         all_ms / 1e3
     );
+    println!();
+    println!("Where the time went (s): detection (calls, megapixels at model size), main readings (read, from cache), fast readings (read, from cache), plan builds, the rest (decode, pre-pass, header, masking, encoding)");
+    println!();
+    println!("| folder | detection | main readings | fast readings | plans | rest |");
+    println!("|---|---|---|---|---|---|");
+    for (dir, a, b, ms) in split {
+        let ocr_ms = b.detect_ms - a.detect_ms + b.read_ms - a.read_ms + b.fast_ms - a.fast_ms;
+        println!(
+            "| {dir} | {:.1} ({}, {:.0} MP) | {:.1} ({}, {}) | {:.1} ({}, {}) | {:.1} ({}) | {:.1} |",
+            (b.detect_ms - a.detect_ms) / 1e3,
+            b.detect_calls - a.detect_calls,
+            (b.detect_pixels - a.detect_pixels) as f64 / 1e6,
+            (b.read_ms - a.read_ms) / 1e3,
+            b.read_calls - a.read_calls,
+            b.read_cached - a.read_cached,
+            (b.fast_ms - a.fast_ms) / 1e3,
+            b.fast_calls - a.fast_calls,
+            b.fast_cached - a.fast_cached,
+            (b.plan_ms - a.plan_ms) / 1e3,
+            b.plans_built - a.plans_built,
+            (ms - ocr_ms - (b.plan_ms - a.plan_ms)) / 1e3,
+        );
+    }
 }
