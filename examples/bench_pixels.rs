@@ -77,23 +77,17 @@ fn main() {
                 boxes = ocr.detect(&g).unwrap();
                 times.push(t.elapsed().as_secs_f64() * 1e3);
             }
-            // ms per line for a recogniser, its plans per width bucket built by a first pass
-            let ms_per_line = |read: &dyn Fn(Rect)| {
-                boxes.iter().for_each(|b| read(*b));
-                let t = Instant::now();
-                boxes.iter().for_each(|b| read(*b));
-                if boxes.is_empty() {
-                    0.0
-                } else {
-                    t.elapsed().as_secs_f64() * 1e3 / boxes.len() as f64
-                }
-            };
-            let per_line = ms_per_line(&|b| {
-                ocr.read(&g, b).unwrap();
-            });
-            let fast_per_line = ms_per_line(&|b| {
-                ocr.read_fast(&g, b).unwrap();
-            });
+            // ms per line for a recogniser: its first reading of each line (later ones come from its
+            // reading cache), the time of building its plans per width bucket left out
+            let before = ocr.stats();
+            for b in &boxes {
+                ocr.read(&g, *b).unwrap();
+                ocr.read_fast(&g, *b).unwrap();
+            }
+            let after = ocr.stats();
+            let per = |ms: f64, n: u64| if n == 0 { 0.0 } else { ms / n as f64 };
+            let per_line = per(after.read_ms - before.read_ms, after.read_calls - before.read_calls);
+            let fast_per_line = per(after.fast_ms - before.fast_ms, after.fast_calls - before.fast_calls);
             println!(
                 "| {name} | {size}² | {:.1} | {} | {:.1} | {:.1} |",
                 median(times),
