@@ -99,18 +99,18 @@ fn main() {
     println!("| folder | detection | main readings | fast readings | plans | rest |");
     println!("|---|---|---|---|---|---|");
     for (dir, a, b, ms) in split {
-        let ocr_ms = b.detect_ms - a.detect_ms + b.read_ms - a.read_ms + b.fast_ms - a.fast_ms;
+        let ocr_ms = b.detect_ms - a.detect_ms + b.read.ms - a.read.ms + b.fast.ms - a.fast.ms;
         println!(
             "| {dir} | {:.1} ({}, {:.0} MP) | {:.1} ({}, {}) | {:.1} ({}, {}) | {:.1} ({}) | {:.1} |",
             (b.detect_ms - a.detect_ms) / 1e3,
             b.detect_calls - a.detect_calls,
             (b.detect_pixels - a.detect_pixels) as f64 / 1e6,
-            (b.read_ms - a.read_ms) / 1e3,
-            b.read_calls - a.read_calls,
-            b.read_cached - a.read_cached,
-            (b.fast_ms - a.fast_ms) / 1e3,
-            b.fast_calls - a.fast_calls,
-            b.fast_cached - a.fast_cached,
+            (b.read.ms - a.read.ms) / 1e3,
+            b.read.calls - a.read.calls,
+            b.read.cached - a.read.cached,
+            (b.fast.ms - a.fast.ms) / 1e3,
+            b.fast.calls - a.fast.calls,
+            b.fast.cached - a.fast.cached,
             (b.plan_ms - a.plan_ms) / 1e3,
             b.plans_built - a.plans_built,
             (ms - ocr_ms - (b.plan_ms - a.plan_ms)) / 1e3,

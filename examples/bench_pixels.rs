@@ -86,8 +86,8 @@ fn main() {
             }
             let after = ocr.stats();
             let per = |ms: f64, n: u64| if n == 0 { 0.0 } else { ms / n as f64 };
-            let per_line = per(after.read_ms - before.read_ms, after.read_calls - before.read_calls);
-            let fast_per_line = per(after.fast_ms - before.fast_ms, after.fast_calls - before.fast_calls);
+            let per_line = per(after.read.ms - before.read.ms, after.read.calls - before.read.calls);
+            let fast_per_line = per(after.fast.ms - before.fast.ms, after.fast.calls - before.fast.calls);
             println!(
                 "| {name} | {size}² | {:.1} | {} | {:.1} | {:.1} |",
                 median(times),
