@@ -895,7 +895,7 @@ pub fn detect_frame_after(
         }
         prepass::Scan::Regions(regions) => {
             out.area += regions.iter().map(|r| r.area()).sum::<u64>();
-            Some(match detect_regions(finder, luma, &regions)? {
+            Some(match detect_regions(finder, luma, &regions, &kept)? {
                 // the unchanged boxes and the new ones (a new box mostly inside a kept one is that
                 // box seen again)
                 Some(boxes) => {
@@ -944,28 +944,65 @@ fn mostly_inside<'a>(b: Rect, boxes: impl IntoIterator<Item = &'a Rect>) -> bool
     boxes.into_iter().any(|k| k.intersect(b).map_or(0, |i| i.area()) * 5 >= b.area() * 4)
 }
 
-/// Detects text in each region of `g` (frame coordinates out); `None` when a box touches a region's
-/// edge inside the frame (a line may go on beyond it: the caller then detects the whole frame).
+/// Detects text in each region of `g` (frame coordinates out). Regions may overlap: a box that
+/// touches its region's edge inside the frame (the line may go on beyond it) counts as seen when it
+/// lies in the interior of another region, which saw that text whole, or when nine tenths of it lie
+/// in `known` boxes (the boxes kept from the frame before, whose pixels did not change; the box is
+/// that text seen again). A box found again in the overlap of two regions is kept once. `None` when
+/// a box cut by its region's edge is not seen (the caller then detects the whole frame).
 fn detect_regions(
     finder: &dyn TextFinder,
     g: &Grey,
     regions: &[Rect],
+    known: &[Rect],
 ) -> Result<Option<Vec<Rect>>, PixelError> {
     const EDGE: u32 = 8;
-    let mut out = Vec::new();
-    for r in regions {
+    let (fw, fh) = (g.w as u32, g.h as u32);
+    // a region less EDGE pixels on each side that lies inside the frame
+    let interior = |r: &Rect| {
+        let x0 = if r.x > 0 { r.x + EDGE } else { 0 };
+        let y0 = if r.y > 0 { r.y + EDGE } else { 0 };
+        let x1 = if r.right() < fw { r.right().saturating_sub(EDGE) } else { fw };
+        let y1 = if r.bottom() < fh { r.bottom().saturating_sub(EDGE) } else { fh };
+        (x0, y0, x1, y1)
+    };
+    let inside = |b: &Rect, (x0, y0, x1, y1): (u32, u32, u32, u32)| {
+        b.x >= x0 && b.y >= y0 && b.right() <= x1 && b.bottom() <= y1
+    };
+    let mut out: Vec<Rect> = Vec::new();
+    let mut cut = Vec::new();
+    for (i, r) in regions.iter().enumerate() {
+        let before = out.len();
         for b in finder.detect(&g.crop(*r)).map_err(PixelError::Ocr)? {
-            let inner_edge = (b.x < EDGE && r.x > 0)
-                || (b.y < EDGE && r.y > 0)
-                || (b.right() + EDGE > r.w && r.right() < g.w as u32)
-                || (b.bottom() + EDGE > r.h && r.bottom() < g.h as u32);
-            if inner_edge {
-                return Ok(None);
+            let b = Rect::new(b.x + r.x, b.y + r.y, b.w, b.h);
+            if !inside(&b, interior(r)) {
+                cut.push((i, b));
+            } else if !mostly_inside(b, &out[..before]) {
+                out.push(b);
             }
-            out.push(Rect::new(b.x + r.x, b.y + r.y, b.w, b.h));
         }
     }
-    Ok(Some(out))
+    let seen_whole = |&(i, b): &(usize, Rect)| {
+        regions.iter().enumerate().any(|(j, r)| j != i && inside(&b, interior(r)))
+            || covered(b, known) * 10 >= b.area() * 9
+    };
+    Ok(cut.iter().all(seen_whole).then_some(out))
+}
+
+/// How many pixels of `b` lie in at least one of `boxes`.
+fn covered(b: Rect, boxes: &[Rect]) -> u64 {
+    let parts: Vec<Rect> = boxes.iter().filter_map(|k| k.intersect(b)).collect();
+    if parts.is_empty() {
+        return 0;
+    }
+    let mut hit = vec![false; b.area() as usize];
+    for p in parts {
+        for y in p.y - b.y..p.bottom() - b.y {
+            let row = (y * b.w) as usize;
+            hit[row + (p.x - b.x) as usize..row + (p.right() - b.x) as usize].fill(true);
+        }
+    }
+    hit.iter().filter(|&&h| h).count() as u64
 }
 
 /// Splits boxes that span several lines (the detector joins lines set close together) into strips of
@@ -1064,6 +1101,58 @@ mod tests {
         for w in ["", "55", "Emma", "CHEST", "cm", "GAIN"] {
             assert!(!is_caption(w), "{w}");
         }
+    }
+
+    /// One box per band of rows holding pixels at 255, across their columns at 255.
+    struct Bands;
+    impl TextFinder for Bands {
+        fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
+            let mut out: Vec<Rect> = Vec::new();
+            let mut open = false;
+            for y in 0..img.h {
+                let xs: Vec<usize> = (0..img.w).filter(|&x| img.get(x, y) == 255).collect();
+                let (Some(&x0), Some(&x1)) = (xs.first(), xs.last()) else {
+                    open = false;
+                    continue;
+                };
+                let row = Rect::new(x0 as u32, y as u32, (x1 - x0 + 1) as u32, 1);
+                match out.last_mut() {
+                    Some(b) if open => *b = b.union(&row),
+                    _ => out.push(row),
+                }
+                open = true;
+            }
+            Ok(out)
+        }
+        fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+            Ok(Reading::whole("", r))
+        }
+    }
+
+    #[test]
+    fn a_box_cut_by_its_region_counts_when_another_region_or_a_kept_box_holds_it() {
+        let line = Rect::new(200, 100, 100, 12);
+        let g = Grey {
+            w: 512,
+            h: 512,
+            data: (0..512 * 512)
+                .map(|i| {
+                    let (x, y) = ((i % 512) as u32, (i / 512) as u32);
+                    let on = x >= line.x && x < line.right() && y >= line.y && y < line.bottom();
+                    if on { 255 } else { 0 }
+                })
+                .collect(),
+        };
+        let a = Rect::new(0, 0, 256, 256);
+        // cut at a's right edge, whole inside b: found once, as b sees it
+        let b = Rect::new(150, 50, 256, 128);
+        assert_eq!(detect_regions(&Bands, &g, &[a, b], &[]).unwrap(), Some(vec![line]));
+        // cut by both: the whole frame
+        let short = Rect::new(150, 50, 128, 128);
+        assert_eq!(detect_regions(&Bands, &g, &[a, short], &[]).unwrap(), None);
+        // cut, but inside a box kept from the frame before (unchanged pixels): that box stands
+        assert_eq!(detect_regions(&Bands, &g, &[a], &[line]).unwrap(), Some(vec![]));
+        assert_eq!(detect_regions(&Bands, &g, &[a], &[]).unwrap(), None);
     }
 
     #[test]
