@@ -7,8 +7,9 @@
 //! Letters of every size the detector reads make many; flat and smooth frames, wide blocks and smooth
 //! anatomy make none. A frame without a stroke tile is skipped. In a frame the detector sees at scale 1,
 //! only rectangles around the stroke tiles are detected (the engine falls back to the whole frame when a
-//! box reaches a rectangle's inner edge and neither another rectangle nor a kept box holds it). `examples/prepass_recall.rs` measures this against
-//! whole-frame detection on every frame of the real and generated files.
+//! box reaches a rectangle's inner edge and neither another rectangle nor a kept box holds it).
+//! `examples/prepass_recall.rs` measures this against whole-frame detection on every frame of the real
+//! and generated files.
 //!
 //! Tried and measured before: regions of *busy* tiles (any sharp edge) covered 45–60% of real frames
 //! and connected across them (anatomy, speckle, noise); a half-resolution candidate pass lost small
