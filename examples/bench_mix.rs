@@ -6,6 +6,8 @@
 //!
 //! cargo run --release --features cli --example bench_mix -- MODELS_DIR OUT_TSV DIR...
 //!
+//! `BENCH_PLANS_PER_SIZE=1` builds every plan from the ONNX model for its size (to compare).
+//!
 //! Prints per folder: files, frames, frames given to the detector, ms per frame and ms per 512×512
 //! pixels; writes OUT_TSV (group, path, frames, pixels, ms, ok) for the wasm side.
 use std::io::Write;
@@ -32,7 +34,11 @@ fn geometry(bytes: &[u8]) -> Option<(u64, u64)> {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let models = std::path::PathBuf::from(&args[1]);
-    let ocr = std::sync::Arc::new(dicom_deid::ocr::Ocr::from_dir(&models).unwrap());
+    let mut ocr = dicom_deid::ocr::Ocr::from_dir(&models).unwrap();
+    if std::env::var_os("BENCH_PLANS_PER_SIZE").is_some_and(|v| !v.is_empty()) {
+        ocr = ocr.with_plans_per_size(); // as before plans shared a symbolic typing, to compare
+    }
+    let ocr = std::sync::Arc::new(ocr);
     let eng = dicom_deid::Engine::new(
         dicom_deid::Config::default(),
         dicom_deid::Key::new(b"bench"),

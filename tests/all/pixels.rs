@@ -1042,3 +1042,38 @@ fn a_line_read_again_elsewhere_gets_the_same_reading_at_its_new_place() {
     }
     assert!(letters >= 20, "{letters} letters read");
 }
+
+#[test]
+fn plans_sharing_one_symbolic_typing_give_the_same_maps_and_readings_as_plans_built_per_size() {
+    // the detector's and the fast recogniser's plans are optimised from one model typed and
+    // decluttered at a symbolic size; they must compute what a plan built for the size computes
+    let input = std::fs::read(ensure_corpus().join("pydicom-data-1.0.0/US1_UNCR.dcm")).unwrap();
+    let o = dicom::parse(&input).unwrap();
+    let info = ImageInfo::from_dataset(&o.dataset, o.transfer_syntax.big_endian)
+        .unwrap()
+        .unwrap();
+    let px = dicom::find(&o.dataset, dicom::PIXEL_DATA).unwrap();
+    let f = frames(px, &info, &o.transfer_syntax.uid).unwrap();
+    let g = f.layout(&info).grey(f.frame(&info, 0), None);
+    let shared = dicom_deid::ocr::Ocr::from_dir(&ensure_models()).unwrap();
+    let per_size = dicom_deid::ocr::Ocr::from_dir(&ensure_models())
+        .unwrap()
+        .with_plans_per_size();
+    let mut lines = 0;
+    for part in [
+        Rect::new(0, 0, g.w as u32, g.h as u32),
+        Rect::new(0, 0, 384, 256),
+        Rect::new(40, 20, 200, 90), // scaled up for the detector
+    ] {
+        let img = g.crop(part);
+        assert_eq!(shared.probability_map(&img).unwrap(), per_size.probability_map(&img).unwrap());
+        for r in shared.detect(&img).unwrap() {
+            assert_eq!(shared.read(&img, r).unwrap(), per_size.read(&img, r).unwrap(), "{r:?}");
+            assert_eq!(shared.read_fast(&img, r).unwrap(), per_size.read_fast(&img, r).unwrap());
+            lines += 1;
+        }
+    }
+    assert!(lines >= 5, "{lines} lines");
+    let (a, b) = (shared.stats(), per_size.stats());
+    assert_eq!(a.plans_built, b.plans_built);
+}
