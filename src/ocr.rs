@@ -472,19 +472,21 @@ impl Plans {
         } else {
             None
         };
-        let plan = match general {
-            Some((typed, hsym, wsym)) => {
-                let mut values = HashMap::new();
-                if let Some(hsym) = hsym {
-                    values.insert(hsym, TDim::from((h / hs) as i64));
-                }
-                values.insert(wsym, TDim::from((w / ws) as i64));
-                typed
-                    .set_symbols(&values)
-                    .and_then(|m| m.into_optimized())
-                    .and_then(|m| m.into_runnable())
-                    .map_err(e)?
+        let shared = general.and_then(|(typed, hsym, wsym)| {
+            let mut values = HashMap::new();
+            if let Some(hsym) = hsym {
+                values.insert(hsym, TDim::from((h / hs) as i64));
             }
+            values.insert(wsym, TDim::from((w / ws) as i64));
+            typed
+                .set_symbols(&values)
+                .and_then(|m| m.into_optimized())
+                .and_then(|m| m.into_runnable())
+                .ok()
+        });
+        // a size the shared typing cannot take is built from the ONNX model, as any other
+        let plan = match shared {
+            Some(plan) => plan,
             None => self
                 .model
                 .clone()
@@ -515,7 +517,9 @@ impl Plans {
     }
 
     fn type_general(&self) -> TractResult<General> {
-        let scope = SymbolScope::default();
+        // the model's own scope: tract's proofs about sizes are cached per scope while it works on
+        // a model, and symbols of another scope trip that cache (a debug assertion)
+        let scope = self.model.symbols.clone();
         let (hs, ws) = self.steps;
         let w = scope.sym("w");
         scope.add_assertion("w>=1")?;
