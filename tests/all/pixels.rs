@@ -364,6 +364,18 @@ fn decoded_frames(bytes: &[u8]) -> (ImageInfo, Vec<Vec<u8>>) {
     (info, v)
 }
 
+/// The 8-bit grey view of the first frame of a corpus file.
+fn first_frame_grey(rel: &str) -> Grey {
+    let input = std::fs::read(ensure_corpus().join(rel)).unwrap();
+    let o = dicom::parse(&input).unwrap();
+    let info = ImageInfo::from_dataset(&o.dataset, o.transfer_syntax.big_endian)
+        .unwrap()
+        .unwrap();
+    let px = dicom::find(&o.dataset, dicom::PIXEL_DATA).unwrap();
+    let f = frames(px, &info, &o.transfer_syntax.uid).unwrap();
+    f.layout(&info).grey(f.frame(&info, 0), None)
+}
+
 /// A finder that reports one fixed box, for real images.
 struct Fixed(Rect);
 impl TextFinder for Fixed {
@@ -998,14 +1010,7 @@ fn the_preview_draws_the_first_frame_of_every_transfer_syntax_decoded() {
 fn a_line_read_again_elsewhere_gets_the_same_reading_at_its_new_place() {
     // each recogniser keeps the readings of the crops it has read (the same banner on the next file
     // of a series is not read again); a kept reading must equal a fresh one, moved to the new box
-    let input = std::fs::read(ensure_corpus().join("pydicom-data-1.0.0/US1_UNCR.dcm")).unwrap();
-    let o = dicom::parse(&input).unwrap();
-    let info = ImageInfo::from_dataset(&o.dataset, o.transfer_syntax.big_endian)
-        .unwrap()
-        .unwrap();
-    let px = dicom::find(&o.dataset, dicom::PIXEL_DATA).unwrap();
-    let f = frames(px, &info, &o.transfer_syntax.uid).unwrap();
-    let g = f.layout(&info).grey(f.frame(&info, 0), None);
+    let g = first_frame_grey("pydicom-data-1.0.0/US1_UNCR.dcm");
     let dx = 37usize;
     let mut moved = Grey {
         w: g.w + dx,
@@ -1049,14 +1054,7 @@ fn plans_sharing_one_symbolic_typing_give_the_same_maps_and_readings_as_plans_bu
     // decluttered at a symbolic size; they must compute what a plan built for the size computes.
     // (The first version made its symbols in a scope of its own, which tripped a debug assertion of
     // tract's proof cache: this test, built without optimisations as CI builds it, caught that.)
-    let input = std::fs::read(ensure_corpus().join("pydicom-data-1.0.0/US1_UNCR.dcm")).unwrap();
-    let o = dicom::parse(&input).unwrap();
-    let info = ImageInfo::from_dataset(&o.dataset, o.transfer_syntax.big_endian)
-        .unwrap()
-        .unwrap();
-    let px = dicom::find(&o.dataset, dicom::PIXEL_DATA).unwrap();
-    let f = frames(px, &info, &o.transfer_syntax.uid).unwrap();
-    let g = f.layout(&info).grey(f.frame(&info, 0), None);
+    let g = first_frame_grey("pydicom-data-1.0.0/US1_UNCR.dcm");
     let shared = dicom_deid::ocr::Ocr::from_dir(&ensure_models()).unwrap();
     let per_size = dicom_deid::ocr::Ocr::from_dir(&ensure_models())
         .unwrap()
