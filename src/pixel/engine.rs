@@ -418,6 +418,16 @@ pub fn clean(
         let mut cont_cache: HashMap<(Rect, u64), Vec<Rect>> = HashMap::new();
         // the luminance view and boxes of the frame detected last (what did not change is kept)
         let mut last: Option<(Grey, Vec<Rect>)> = None;
+        // what earlier frames masked from their readings (padded as masked), with the reason and the
+        // line's text: with masks on every frame, a line found inside one of these is masked whatever
+        // it reads, so it is not read again (it still gets the continuation check and the edges)
+        let mut masked_before: Vec<(Rect, &'static str, String)> = Vec::new();
+        let skip_masked = cfg.mask_on_every_frame && info.frames > 1;
+        // the tiles that changed between the last two frames detected
+        let mut last_changed: Option<Vec<bool>> = None;
+        // the tiles whose changes were left to a later frame (not yet seen by the detector)
+        let mut pending: Vec<bool> = Vec::new();
+        let tile = prepass::Prepass::default().tile;
         for f in 0..info.frames {
             let layout = frames.layout(&info);
             let samples = frames.frame(&info, f);
@@ -429,7 +439,24 @@ pub fn clean(
                     let mut views = vec![layout.grey(samples, palette.as_ref())];
                     views.extend(layout.chroma(samples, palette.as_ref()));
                     let prev = last.as_ref().map(|(g, b)| (g, b.as_slice()));
-                    let found = detect_frame_after(finder, &views, cfg.prepass, prev)?;
+                    // a moving image (what changed now and in the step before) is left to sampled
+                    // frames; what was left before and stopped moving is detected now
+                    let changed = prev.map(|(pg, _)| prepass::changed_tiles(&views[0], pg, tile));
+                    let mut fresh: Option<Vec<bool>> = None;
+                    match (&changed, &last_changed) {
+                        (Some(c), Some(pc)) if cfg.prepass && pending.len() == c.len() => {
+                            let sampled = f % prepass::SAMPLE == 0 || f + 1 == info.frames;
+                            let size = (views[0].w, views[0].h);
+                            let deferred = prepass::deferred_tiles(c, pc, sampled, size, tile);
+                            let now = (0..c.len()).map(|i| (c[i] || pending[i]) && !deferred[i]);
+                            fresh = Some(now.collect());
+                            pending = deferred;
+                        }
+                        _ => pending = vec![false; changed.as_ref().map_or(0, Vec::len)],
+                    }
+                    let fresh = fresh.as_deref();
+                    let found = detect_series_frame(finder, &views, cfg.prepass, prev, fresh)?;
+                    last_changed = changed;
                     if info.frames > 1 {
                         let luma = found.boxes.iter().filter(|(v, _)| *v == 0);
                         last = Some((views[0].clone(), luma.map(|(_, b)| *b).collect()));
@@ -443,13 +470,21 @@ pub fn clean(
                         boxes.extend(split_tall(of_view.collect()).into_iter().map(|b| (vi, b)));
                     }
                     let mut v = Vec::with_capacity(boxes.len());
+                    let mut tracked: Vec<Rect> = Vec::new();
                     let known: Vec<Rect> = boxes.iter().map(|(_, o)| *o).collect();
                     for (vi, b) in boxes {
                         let g = &views[vi];
                         let ck = frame_key(&g.crop(b).data);
-                        let (d, parts, text) = match read_cache.get(&(vi, b, ck)) {
-                            Some(d) => d.clone(),
-                            None => {
+                        let earlier = masked_before
+                            .iter()
+                            .find(|(m, _, _)| skip_masked && m.intersect(b) == Some(b));
+                        let (d, parts, text) = match (read_cache.get(&(vi, b, ck)), earlier) {
+                            (Some(d), _) => d.clone(),
+                            // as a reading that masks the whole line gives it
+                            (None, Some((_, reason, text))) => {
+                                (Some(*reason), vec![ends(b, g.w)], text.clone())
+                            }
+                            (None, None) => {
                                 let v = read_line(finder, g, b, |t| {
                                     decide(cfg.policy, t, cleaner, deny, &cfg.allow)
                                 })?;
@@ -471,9 +506,32 @@ pub fn clean(
                         } else {
                             parts
                         };
+                        if let (true, Some(reason)) = (skip_masked, d) {
+                            for p in &parts {
+                                let padded = boxes::pad(*p, 3, info.cols, info.rows);
+                                let held = |m: &Rect| m.intersect(padded) == Some(padded);
+                                if !masked_before.iter().any(|(m, _, _)| held(m)) {
+                                    masked_before.push((padded, reason, text.clone()));
+                                }
+                            }
+                        }
+                        // followed to the next frame: lines masked or read as two letters or
+                        // digits at least (not the image structure the detector fires on)
+                        let letters = text.chars().filter(|c| c.is_alphanumeric()).count();
+                        if vi == 0 && (d.is_some() || letters >= 2) {
+                            tracked.push(b);
+                        }
                         v.push((b, d, parts));
                     }
-                    seen.insert(key, v.clone());
+                    // (a tall box the reading split in lines is followed when one of them is)
+                    if let Some((_, lb)) = last.as_mut() {
+                        lb.retain(|b| tracked.iter().any(|t| b.intersect(*t) == Some(*t)));
+                    }
+                    // a frame whose moving image was left for later is not one to reuse: the
+                    // same pixels again (the image stopped) are detected there
+                    if !pending.iter().any(|&p| p) {
+                        seen.insert(key, v.clone());
+                    }
                     v
                 }
             };
@@ -870,6 +928,18 @@ pub fn detect_frame_after(
     use_prepass: bool,
     prev: Option<(&Grey, &[Rect])>,
 ) -> Result<FrameBoxes, PixelError> {
+    detect_series_frame(finder, views, use_prepass, prev, None)
+}
+
+/// [`detect_frame_after`] with the tiles to detect now (`fresh`, [`prepass::plan_series`]; `None`:
+/// those that changed).
+pub fn detect_series_frame(
+    finder: &dyn TextFinder,
+    views: &[Grey],
+    use_prepass: bool,
+    prev: Option<(&Grey, &[Rect])>,
+    fresh: Option<&[bool]>,
+) -> Result<FrameBoxes, PixelError> {
     let p = prepass::Prepass::default();
     let mut out = FrameBoxes {
         boxes: Vec::new(),
@@ -884,7 +954,9 @@ pub fn detect_frame_after(
         (false, _) => (Vec::new(), prepass::Scan::Whole),
         (true, None) => (Vec::new(), prepass::plan(luma, &p)),
         (true, Some((pg, pb))) => {
-            prepass::plan_changed(luma, pg, pb, &prepass::stroke_tiles(luma, &p), &p)
+            let stroke = prepass::stroke_tiles(luma, &p);
+            let changed = prepass::changed_tiles(luma, pg, p.tile);
+            prepass::plan_series(luma, pb, &changed, fresh.unwrap_or(&changed), &stroke, &p)
         }
     };
     let found = match scan {

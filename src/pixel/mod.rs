@@ -68,7 +68,7 @@ pub mod j2k;
 pub mod prepass;
 #[cfg(feature = "pixel")]
 pub use engine::{
-    clean, decide, detect_frame, detect_frame_after, letters_ocr, normalise_ocr, region_rects, FrameBoxes,
+    clean, decide, detect_frame, detect_frame_after, detect_series_frame, letters_ocr, normalise_ocr, region_rects, FrameBoxes,
 };
 
 #[cfg(feature = "pixel")]

@@ -9,7 +9,8 @@
 //! only rectangles around the stroke tiles are detected (the engine falls back to the whole frame when a
 //! box reaches a rectangle's inner edge and neither another rectangle nor a kept box holds it).
 //! `examples/prepass_recall.rs` measures this against whole-frame detection on every frame of the real
-//! and generated files.
+//! and generated files. Along a series, what changed is planned ([`plan_changed`]); a moving image is
+//! left to sampled frames ([`deferred_tiles`], [`plan_series`]).
 //!
 //! Tried and measured before: regions of *busy* tiles (any sharp edge) covered 45–60% of real frames
 //! and connected across them (anatomy, speckle, noise); a half-resolution candidate pass lost small
@@ -109,7 +110,7 @@ const MIN_CROSSINGS: u32 = 3;
 /// Stroke tiles are grown by this many tiles before they are joined into regions.
 const GROW: usize = 3;
 /// Regions covering more than this share of the frame: the whole frame instead.
-const MAX_REGION_SHARE: f64 = 0.8;
+const MAX_REGION_SHARE: f64 = 0.6;
 
 /// Per tile (row-major): whether it is a stroke tile.
 pub fn stroke_tiles(g: &Grey, p: &Prepass) -> Vec<bool> {
@@ -274,12 +275,17 @@ fn plan_tiles(g: &Grey, tiles: &[bool], p: &Prepass) -> Scan {
 
 /// The marked tiles of a `tw` × `th` grid (row-major) and every tile within [`GROW`] tiles of one.
 fn grow(tiles: &[bool], tw: usize, th: usize) -> Vec<bool> {
+    grow_by(tiles, tw, th, GROW)
+}
+
+/// The marked tiles and every tile within `r` tiles of one.
+fn grow_by(tiles: &[bool], tw: usize, th: usize, r: usize) -> Vec<bool> {
     let mut grown = vec![false; tw * th];
     for ty in 0..th {
         for tx in 0..tw {
             if tiles[ty * tw + tx] {
-                for y in ty.saturating_sub(GROW)..(ty + GROW + 1).min(th) {
-                    for x in tx.saturating_sub(GROW)..(tx + GROW + 1).min(tw) {
+                for y in ty.saturating_sub(r)..(ty + r + 1).min(th) {
+                    for x in tx.saturating_sub(r)..(tx + r + 1).min(tw) {
                         grown[y * tw + x] = true;
                     }
                 }
@@ -333,10 +339,50 @@ pub fn plan_changed(
     stroke: &[bool],
     p: &Prepass,
 ) -> (Vec<super::Rect>, Scan) {
+    let changed = changed_tiles(g, prev, p.tile.max(4));
+    plan_series(g, prev_boxes, &changed, &changed, stroke, p)
+}
+
+/// In a series, a moving image (an ultrasound sector, an angiogram: tiles that changed in two steps
+/// running) is given to the detector on every `SAMPLE`-th frame only, and when it stops moving;
+/// the tiles of the boxes followed from frame to frame are detected again on every frame they change
+/// ([`plan_series`]).
+pub const SAMPLE: u32 = 4;
+
+/// The changed tiles of frame `f` of a series that are part of a moving image, left to a later frame:
+/// those that also changed, or are next to a tile that changed, in the step before (`prev_changed`),
+/// on frames that are not `sampled` (the caller samples every [`SAMPLE`]-th frame and the last).
+/// Tiles `tile` pixels square of a `w` × `h` frame.
+pub fn deferred_tiles(
+    changed: &[bool],
+    prev_changed: &[bool],
+    sampled: bool,
+    (w, h): (usize, usize),
+    tile: usize,
+) -> Vec<bool> {
+    let t = tile.max(4);
+    let (tw, th) = (w.div_ceil(t), h.div_ceil(t));
+    if sampled || changed.len() != tw * th || prev_changed.len() != tw * th {
+        return vec![false; changed.len()];
+    }
+    let near = grow_by(prev_changed, tw, th, 1);
+    changed.iter().zip(near).map(|(&c, n)| c && n).collect()
+}
+
+/// [`plan_changed`] with the changed tiles (`changed`, [`changed_tiles`]) and those of them, or of
+/// earlier frames, to detect now (`fresh`: the rest is left to a later frame); the tiles of an
+/// earlier box that a change touches are detected whatever `fresh` says.
+pub fn plan_series(
+    g: &Grey,
+    prev_boxes: &[super::Rect],
+    changed: &[bool],
+    fresh: &[bool],
+    stroke: &[bool],
+    p: &Prepass,
+) -> (Vec<super::Rect>, Scan) {
     let t = p.tile.max(4);
     let (tw, th) = (g.w.div_ceil(t), g.h.div_ceil(t));
-    let changed = changed_tiles(g, prev, t);
-    if stroke.len() != changed.len() {
+    if stroke.len() != changed.len() || fresh.len() != changed.len() {
         return (Vec::new(), Scan::Whole);
     }
     let tiles_of = |r: &super::Rect| {
@@ -345,7 +391,7 @@ pub fn plan_changed(
         let y1 = (r.bottom() as usize).div_ceil(t).min(th);
         (y0..y1).flat_map(move |y| (x0..x1).map(move |x| y * tw + x))
     };
-    let mut dirty = grow(&changed, tw, th);
+    let mut dirty = grow(fresh, tw, th);
     let mut kept = Vec::new();
     for b in prev_boxes {
         if tiles_of(b).any(|i| changed[i]) {
@@ -416,6 +462,22 @@ mod tests {
         // frames of another size: everything is detected
         let small = Grey { w: 256, h: 256, data: vec![0; 256 * 256] };
         assert!(changed_tiles(&prev, &small, 16).iter().all(|&c| c));
+    }
+
+    #[test]
+    fn a_moving_image_is_left_to_sampled_frames() {
+        // 8 × 8 tiles of 16 px; tile 9 changed in the step before
+        let mut before = vec![false; 64];
+        before[9] = true;
+        let mut now = vec![false; 64];
+        now[9] = true; // still changing: a moving image
+        now[18] = true; // next to it: its edge
+        now[45] = true; // far from it: a change in a still part (text appearing)
+        let d = deferred_tiles(&now, &before, false, (128, 128), 16);
+        assert!(d[9] && d[18] && !d[45]);
+        assert_eq!(d.iter().filter(|&&x| x).count(), 2);
+        // sampled frames defer nothing
+        assert!(deferred_tiles(&now, &before, true, (128, 128), 16).iter().all(|&x| !x));
     }
 
     #[test]

@@ -316,6 +316,116 @@ fn text_found_on_one_frame_of_a_cine_is_masked_on_frames_where_the_detector_miss
     assert!(out.report.pixel.unwrap().boxes.iter().all(|b| b.frame.is_some()));
 }
 
+/// A finder that finds one line on frames `w` pixels wide (nothing in the strips beside a masked
+/// line) and counts its readings.
+struct OneLine {
+    line: Rect,
+    w: usize,
+    reads: std::sync::atomic::AtomicUsize,
+}
+impl TextFinder for OneLine {
+    fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
+        Ok(if img.w == self.w { vec![self.line] } else { Vec::new() })
+    }
+    fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Reading::whole("Doe", r))
+    }
+}
+
+#[test]
+fn a_line_inside_what_an_earlier_frame_masked_is_not_read_again() {
+    // a name that stays put while the image around and under it changes on every frame (no crop
+    // repeats, so no reading comes from a cache)
+    let line = Rect::new(6, 5, 24, 8);
+    let input = mono16_with(64, 32, 4, |f, x, y| {
+        let inside = x >= line.x && x < line.right() && y >= line.y && y < line.bottom();
+        if inside && ((x - line.x) % 3 == 0 || (y - line.y) % 4 == 0) {
+            4000
+        } else {
+            100 + ((x * 7 + y * 3 + f as u32 * 11) % 1000) as u16
+        }
+    });
+    let run = |every: bool| {
+        let finder = Arc::new(OneLine { line, w: 64, reads: Default::default() });
+        let json = format!(r#"{{"pixels": {{"prepass": false, "mask_on_every_frame": {every}}}}}"#);
+        let out = Engine::new(dicom_deid::Config::from_json(&json).unwrap(), Key::new(b"k"))
+            .unwrap()
+            .with_text_finder(finder.clone())
+            .process(&input, "a")
+            .unwrap();
+        (finder.reads.load(std::sync::atomic::Ordering::SeqCst), pixel_bytes(&out.bytes))
+    };
+    // masked on every frame anyway: read on the first frame only
+    let (reads, every) = run(true);
+    assert_eq!(reads, 1);
+    // each frame on its own: read on each, and the same masks
+    let (reads, own) = run(false);
+    assert_eq!(reads, 4);
+    assert!(every == own);
+    assert!(every.chunks_exact(2).all(|v| u16::from_le_bytes([v[0], v[1]]) != 4000), "text left");
+}
+
+/// An 8-frame cine, 64 × 64: a grid of thin lines moving in the lower half (`moving(f)`: whether it
+/// moved since the frame before) and, from frame `text_from` on, "text" inside it.
+fn moving_cine(moving: impl Fn(usize) -> bool, text_from: usize, text: Rect) -> Vec<u8> {
+    let phase = |f: usize| (1..=f).filter(|&k| moving(k)).count() as u32;
+    mono16_with(64, 64, 8, move |f, x, y| {
+        let inside = x >= text.x && x < text.right() && y >= text.y && y < text.bottom();
+        if (f >= text_from && inside && ((x - text.x) % 3 == 0 || (y - text.y) % 4 == 0))
+            || (x, y) == (63, 0)
+        {
+            4000 // the text, and a still pixel that keeps the grey view's range
+        } else if y >= 32 && ((x + 2 * phase(f)) % 5 == 0 || (y + phase(f)) % 4 == 0) {
+            3000
+        } else {
+            100
+        }
+    })
+}
+
+/// [`Bright`] below row 32 only (the grey view's brightest pixels there: text of `moving_cine`).
+struct BrightBelow;
+impl TextFinder for BrightBelow {
+    fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
+        let below = img.crop(Rect::new(0, 32, img.w as u32, (img.h as u32).saturating_sub(32)));
+        let found = Bright("Doe").detect(&below)?;
+        Ok(found.into_iter().map(|r| Rect::new(r.x, r.y + 32, r.w, r.h)).collect())
+    }
+    fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        Ok(Reading::whole("Doe", r))
+    }
+}
+
+#[test]
+fn a_moving_image_is_detected_on_sampled_frames_and_text_that_stays_in_it_is_masked() {
+    let text = Rect::new(20, 40, 24, 8);
+    let masked_on_every_frame = |out: &[u8]| {
+        let b = pixel_bytes(out);
+        (0..8).all(|f| {
+            (text.y..text.bottom()).all(|y| {
+                (text.x..text.right()).all(|x| {
+                    let i = f * 64 * 64 * 2 + ((y * 64 + x) * 2) as usize;
+                    u16::from_le_bytes([b[i], b[i + 1]]) != 4000
+                })
+            })
+        })
+    };
+    // the image moves on every frame; the text comes on frame 5 (not sampled) and stays: found on
+    // the last frame, masked on all
+    let input = moving_cine(|_| true, 5, text);
+    let out = engine_px("phi-only", Some(Arc::new(BrightBelow))).process(&input, "a").unwrap();
+    assert!(masked_on_every_frame(&out.bytes));
+    let px = out.report.pixel.unwrap();
+    // frames 0 and 1 (the image has not yet moved twice running), 4 and 7
+    assert_eq!(px.frames_detected, 4, "{:?}", px.boxes);
+    // the image stops moving on frame 6, after the text came on frame 5: the frames that stay as
+    // frame 5 are detected, as a moving image left for later that stopped
+    let input = moving_cine(|f| f <= 5, 5, text);
+    let out = engine_px("phi-only", Some(Arc::new(BrightBelow))).process(&input, "a").unwrap();
+    assert!(masked_on_every_frame(&out.bytes));
+}
+
 #[test]
 fn pixel_cleaning_without_models_fails_closed() {
     let input = mono16(16, 16, 1, |_| None);
