@@ -349,7 +349,7 @@ pub fn plan_changed(
 /// ([`plan_series`]).
 pub const SAMPLE: u32 = 4;
 
-/// The changed tiles of frame `f` of a series that are part of a moving image, left to a later frame:
+/// The changed tiles of a frame of a series that are part of a moving image, left to a later frame:
 /// those that also changed, or are next to a tile that changed, in the step before (`prev_changed`),
 /// on frames that are not `sampled` (the caller samples every [`SAMPLE`]-th frame and the last).
 /// Tiles `tile` pixels square of a `w` × `h` frame.
