@@ -444,7 +444,11 @@ pub fn clean(
                     let changed = prev.map(|(pg, _)| prepass::changed_tiles(&views[0], pg, tile));
                     let mut fresh: Option<Vec<bool>> = None;
                     match (&changed, &last_changed) {
-                        (Some(c), Some(pc)) if cfg.prepass && pending.len() == c.len() => {
+                        // only where what one frame masks is masked on all (else a frame left
+                        // out would keep its text)
+                        (Some(c), Some(pc))
+                            if cfg.prepass && cfg.mask_on_every_frame && pending.len() == c.len() =>
+                        {
                             let sampled = f % prepass::SAMPLE == 0 || f + 1 == info.frames;
                             let size = (views[0].w, views[0].h);
                             let deferred = prepass::deferred_tiles(c, pc, sampled, size, tile);

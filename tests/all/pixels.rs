@@ -424,6 +424,25 @@ fn a_moving_image_is_detected_on_sampled_frames_and_text_that_stays_in_it_is_mas
     let input = moving_cine(|f| f <= 5, 5, text);
     let out = engine_px("phi-only", Some(Arc::new(BrightBelow))).process(&input, "a").unwrap();
     assert!(masked_on_every_frame(&out.bytes));
+    // each frame masking only its own boxes: every frame is detected (none left out)
+    let input = moving_cine(|_| true, 5, text);
+    let cfg = dicom_deid::Config::from_json(r#"{"pixels": {"mask_on_every_frame": false}}"#).unwrap();
+    let out = Engine::new(cfg, Key::new(b"k"))
+        .unwrap()
+        .with_text_finder(Arc::new(BrightBelow))
+        .process(&input, "a")
+        .unwrap();
+    assert_eq!(out.report.pixel.unwrap().frames_detected, 8);
+    let b = pixel_bytes(&out.bytes);
+    let left = (5..8usize).any(|f| {
+        (text.y..text.bottom()).any(|y| {
+            (text.x..text.right()).any(|x| {
+                let i = f * 64 * 64 * 2 + ((y * 64 + x) * 2) as usize;
+                u16::from_le_bytes([b[i], b[i + 1]]) == 4000
+            })
+        })
+    });
+    assert!(!left, "text left on a frame that carries it");
 }
 
 #[test]
