@@ -458,8 +458,8 @@ pub fn clean(
                         }
                         _ => pending = vec![false; changed.as_ref().map_or(0, Vec::len)],
                     }
-                    let fresh = fresh.as_deref();
-                    let found = detect_series_frame(finder, &views, cfg.prepass, prev, fresh)?;
+                    let series = changed.as_deref().zip(fresh.as_deref());
+                    let found = detect_series_frame(finder, &views, cfg.prepass, prev, series)?;
                     last_changed = changed;
                     if info.frames > 1 {
                         let luma = found.boxes.iter().filter(|(v, _)| *v == 0);
@@ -935,14 +935,14 @@ pub fn detect_frame_after(
     detect_series_frame(finder, views, use_prepass, prev, None)
 }
 
-/// [`detect_frame_after`] with the tiles to detect now (`fresh`, [`prepass::plan_series`]; `None`:
-/// those that changed).
+/// [`detect_frame_after`] with the tiles that changed since `prev` and those to detect now
+/// (`series`: `(changed, fresh)`, [`prepass::plan_series`]; `None`: the changed tiles, computed here).
 pub fn detect_series_frame(
     finder: &dyn TextFinder,
     views: &[Grey],
     use_prepass: bool,
     prev: Option<(&Grey, &[Rect])>,
-    fresh: Option<&[bool]>,
+    series: Option<(&[bool], &[bool])>,
 ) -> Result<FrameBoxes, PixelError> {
     let p = prepass::Prepass::default();
     let mut out = FrameBoxes {
@@ -959,8 +959,15 @@ pub fn detect_series_frame(
         (true, None) => (Vec::new(), prepass::plan(luma, &p)),
         (true, Some((pg, pb))) => {
             let stroke = prepass::stroke_tiles(luma, &p);
-            let changed = prepass::changed_tiles(luma, pg, p.tile);
-            prepass::plan_series(luma, pb, &changed, fresh.unwrap_or(&changed), &stroke, &p)
+            let own;
+            let (changed, fresh) = match series {
+                Some(s) => s,
+                None => {
+                    own = prepass::changed_tiles(luma, pg, p.tile);
+                    (own.as_slice(), own.as_slice())
+                }
+            };
+            prepass::plan_series(luma, pb, changed, fresh, &stroke, &p)
         }
     };
     let found = match scan {
