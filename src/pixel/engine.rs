@@ -412,8 +412,8 @@ pub fn clean(
         type Decision = (Option<&'static str>, Vec<Rect>, String);
         type Found = Vec<(Rect, Option<&'static str>, Vec<Rect>)>;
         let mut seen: HashMap<u64, Found> = HashMap::new();
-        // (view, box, crop identity) → decision
-        let mut read_cache: HashMap<(usize, Rect, u64), Decision> = HashMap::new();
+        // (view, box, whether its detector box is line-shaped, crop identity) → decision
+        let mut read_cache: HashMap<(usize, Rect, bool, u64), Decision> = HashMap::new();
         // (box, strips' identity) → continuation boxes
         let mut cont_cache: HashMap<(Rect, u64), Vec<Rect>> = HashMap::new();
         // the luminance view and boxes of the frame detected last (what did not change is kept)
@@ -471,28 +471,29 @@ pub fn clean(
                     let mut boxes = Vec::with_capacity(found.boxes.len());
                     for vi in 0..views.len() {
                         let of_view = found.boxes.iter().filter(|(v, _)| *v == vi).map(|(_, b)| *b);
-                        boxes.extend(split_tall(of_view.collect()).into_iter().map(|b| (vi, b)));
+                        let strips = split_tall(of_view.collect()).into_iter();
+                        boxes.extend(strips.map(|(b, shape)| (vi, b, line_shaped(shape))));
                     }
                     let mut v = Vec::with_capacity(boxes.len());
                     let mut tracked: Vec<Rect> = Vec::new();
-                    let known: Vec<Rect> = boxes.iter().map(|(_, o)| *o).collect();
-                    for (vi, b) in boxes {
+                    let known: Vec<Rect> = boxes.iter().map(|(_, o, _)| *o).collect();
+                    for (vi, b, line) in boxes {
                         let g = &views[vi];
                         let ck = frame_key(&g.crop(b).data);
                         let earlier = masked_before
                             .iter()
                             .find(|(m, _, _)| skip_masked && m.intersect(b) == Some(b));
-                        let (d, parts, text) = match (read_cache.get(&(vi, b, ck)), earlier) {
+                        let (d, parts, text) = match (read_cache.get(&(vi, b, line, ck)), earlier) {
                             (Some(d), _) => d.clone(),
                             // as a reading that masks the whole line gives it
                             (None, Some((_, reason, text))) => {
                                 (Some(*reason), vec![ends(b, g.w)], text.clone())
                             }
                             (None, None) => {
-                                let v = read_line(finder, g, b, |t| {
+                                let v = read_line(finder, g, b, line, |t| {
                                     decide(cfg.policy, t, cleaner, deny, &cfg.allow)
                                 })?;
-                                read_cache.insert((vi, b, ck), v.clone());
+                                read_cache.insert((vi, b, line, ck), v.clone());
                                 v
                             }
                         };
@@ -601,17 +602,22 @@ const FAST_SURE: f32 = 0.9;
 /// when the decision masks the whole box, or when nothing identifying is found in two or more Latin
 /// letters or digits and the recogniser is sure of every step ([`FAST_SURE`]). Otherwise (partial masks need exact character positions; a
 /// doubtful reading may be a misread name) the main recogniser reads the line and decides.
+///
+/// `line`: whether the detector's box `b` comes from (`b` itself, or the box it is a strip of) has
+/// the shape of a line of text ([`line_shaped`]); only then is a line nothing can be read in masked.
 fn read_line<'d>(
     finder: &dyn TextFinder,
     g: &Grey,
     b: Rect,
+    line: bool,
     decide: impl Fn(&str) -> Option<(&'d str, Vec<std::ops::Range<usize>>)>,
 ) -> Result<(Option<&'d str>, Vec<Rect>, String), PixelError> {
-    // what the recogniser cannot read is masked only when it has the shape of a line of text (a name
-    // is long and flat); blobs of image structure the detector fires on (Doppler colour, speckle) stay
+    // what the recogniser cannot read is masked only when the detector saw the shape of a line of
+    // text (a name is long and flat); blobs of image structure it fires on (Doppler colour, speckle,
+    // a sector's edge), and the strips a blob is cut into, stay
     let decide_line = |text: &str| {
         let d = decide(text);
-        if matches!(&d, Some(("unreadable", _))) && !line_shaped(b) {
+        if matches!(&d, Some(("unreadable", _))) && !line {
             None
         } else {
             d
@@ -642,7 +648,7 @@ fn read_line<'d>(
         // recogniser read nothing in 142 of 150 such lines (the same decision) and one letter or
         // garble in the other 8 (which it kept); masking them costs a little image structure and
         // saves ~30 ms a line (4.4 s of 46 s over the real files)
-        if letters < 2 && line_shaped(b) {
+        if letters < 2 && line {
             return Ok((Some("unreadable"), vec![ends(b, g.w)], fast.text));
         }
     }
@@ -1089,10 +1095,12 @@ fn covered(b: Rect, boxes: &[Rect]) -> u64 {
 }
 
 /// Splits boxes that span several lines (the detector joins lines set close together) into strips of
-/// the frame's typical line height, so that each line is read on its own.
-fn split_tall(boxes: Vec<Rect>) -> Vec<Rect> {
+/// the frame's typical line height, so that each line is read on its own. Each strip comes with the
+/// detector's box it was cut from (itself when not split): the shape of text or of image structure is
+/// judged on that box, since a blob of speckle cut into strips gives strips shaped like lines.
+fn split_tall(boxes: Vec<Rect>) -> Vec<(Rect, Rect)> {
     if boxes.len() < 3 {
-        return boxes;
+        return boxes.into_iter().map(|b| (b, b)).collect();
     }
     let mut hs: Vec<u32> = boxes.iter().map(|b| b.h).collect();
     hs.sort_unstable();
@@ -1101,7 +1109,7 @@ fn split_tall(boxes: Vec<Rect>) -> Vec<Rect> {
     for b in boxes {
         let k = ((b.h as f32) / (line as f32)).round() as u32;
         if b.h * 10 < line * 18 || k < 2 || b.w < 2 * line {
-            out.push(b);
+            out.push((b, b));
             continue;
         }
         // overlapping strips (a quarter line each way), so that no line is cut through its middle only
@@ -1109,7 +1117,7 @@ fn split_tall(boxes: Vec<Rect>) -> Vec<Rect> {
         for i in 0..k {
             let y0 = (b.y + i * step).saturating_sub(step / 4).max(b.y);
             let y1 = (b.y + (i + 1) * step + step / 4).min(b.bottom());
-            out.push(Rect::new(b.x, y0, b.w, y1 - y0));
+            out.push((Rect::new(b.x, y0, b.w, y1 - y0), b));
         }
     }
     out
@@ -1246,7 +1254,7 @@ mod tests {
             Rect::new(0, 60, 200, 41),
             Rect::new(300, 0, 30, 21),
         ];
-        let out = split_tall(lines);
+        let out: Vec<Rect> = split_tall(lines).into_iter().map(|(s, _)| s).collect();
         assert_eq!(out.len(), 5);
         let strips: Vec<&Rect> = out.iter().filter(|r| r.w == 200).collect();
         assert_eq!(strips.len(), 2);

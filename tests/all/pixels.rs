@@ -1206,3 +1206,42 @@ fn plans_sharing_one_symbolic_typing_give_the_same_maps_and_readings_as_plans_bu
     let (a, b) = (shared.stats(), per_size.stats());
     assert_eq!(a.plans_built, b.plans_built);
 }
+
+/// A detector that boxes a tall blob (image structure: a sector, Doppler colour) and two lines, and a
+/// recogniser that reads nothing in any of them.
+struct BlobAndLines;
+impl TextFinder for BlobAndLines {
+    fn detect(&self, _: &Grey) -> Result<Vec<Rect>, String> {
+        Ok(vec![
+            Rect::new(60, 40, 140, 130),
+            Rect::new(10, 200, 120, 20),
+            Rect::new(150, 200, 90, 18),
+        ])
+    }
+    fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        Ok(Reading::whole("", r))
+    }
+    fn read_fast(&self, _: &Grey, r: Rect) -> Result<Option<Reading>, String> {
+        Ok(Some(Reading { confidence: 0.3, ..Reading::whole("", r) }))
+    }
+}
+
+#[test]
+fn a_blob_cut_into_strips_is_not_masked_as_unreadable() {
+    // the blob is cut into line-high strips, each shaped like a line of text; what nothing can be
+    // read in is masked only where the detector's own box is line-shaped (the two lines)
+    let input = mono16(256, 240, 1, |_| None);
+    let out = engine_px_prepass("phi-only", Some(Arc::new(BlobAndLines)), false)
+        .process(&input, "a")
+        .unwrap();
+    let px = pixel_bytes(&out.bytes);
+    let at = |x: usize, y: usize| u16::from_le_bytes([px[(y * 256 + x) * 2], px[(y * 256 + x) * 2 + 1]]);
+    let was = |x: usize, y: usize| 100 + ((x * 7 + y * 3) % 1000) as u16;
+    for (x, y) in [(61, 41), (130, 100), (199, 169), (100, 150)] {
+        assert_eq!(at(x, y), was(x, y), "blob pixel ({x}, {y}) changed");
+    }
+    assert_ne!(at(50, 210), was(50, 210), "the unreadable line is masked");
+    assert_ne!(at(200, 208), was(200, 208), "the unreadable line is masked");
+    let boxes = out.report.pixel.unwrap().boxes;
+    assert_eq!(boxes.iter().filter(|b| b.masked).count(), 2, "{boxes:?}");
+}
