@@ -340,7 +340,95 @@ pub fn plan_changed(
     p: &Prepass,
 ) -> (Vec<super::Rect>, Scan) {
     let changed = changed_tiles(g, prev, p.tile.max(4));
-    plan_series(g, prev_boxes, &changed, &changed, stroke, p)
+    let (kept, _, scan) = plan_series(g, prev_boxes, &changed, &changed, stroke, None, p);
+    (kept, scan)
+}
+
+/// Text whose ink stood still: an ink band must hold this share of a box's pixels at least (and half
+/// at most), and stand this many grey levels off the box's median.
+const INK_MIN_SHARE: usize = 50;
+const INK_CONTRAST: u8 = 48;
+/// The ink band: values within this of the box's extreme value (anti-aliased edges fall outside).
+const INK_BAND: u8 = 4;
+/// Grey levels an ink pixel may move by and still stand (the noise of lossy coding near a changed
+/// background).
+const INK_TOL: u8 = 8;
+
+/// Whether the text in box `b` stood still from `prev` to `cur` (8-bit views of one size) whatever
+/// its background did: the burned-in text over an angiogram or a sector that changes under it.
+///
+/// Ink is one extreme of the box's values in `prev` (its brightest or darkest value held by 1% of
+/// its pixels at least, [`INK_BAND`] wide), [`INK_CONTRAST`] off the box's median, covering 2–50% of
+/// the box, in thin strokes (at most 60% of its pixels have all four neighbours in the band, as a
+/// patch of flat background would). The text stood still when, for one such band, every pixel in
+/// it moved by at most [`INK_TOL`] levels and `cur` has no more than 2% new pixels in it: a moved,
+/// added or changed character moves ink. Anything else (no ink found, a box at the frame's edge of
+/// another size) is `false`: the caller detects the box again.
+pub fn ink_held(prev: &Grey, cur: &Grey, b: super::Rect) -> bool {
+    if (prev.w, prev.h) != (cur.w, cur.h) || prev.data.len() != cur.data.len() {
+        return false;
+    }
+    let w = prev.w;
+    let (x0, y0) = (b.x as usize, b.y as usize);
+    let (x1, y1) = ((b.right() as usize).min(prev.w), (b.bottom() as usize).min(prev.h));
+    if x0 + 2 >= x1 || y0 + 2 >= y1 {
+        return false;
+    }
+    let n = (x1 - x0) * (y1 - y0);
+    if n < 64 {
+        return false;
+    }
+    let rows = || (y0..y1).map(|y| y * w + x0..y * w + x1);
+    let mut hist = [0usize; 256];
+    for r in rows() {
+        prev.data[r].iter().for_each(|&v| hist[v as usize] += 1);
+    }
+    let floor = (n / 100).max(4);
+    let (Some(top), Some(bottom)) = (
+        (0..256).rev().find(|&v| hist[v] >= floor),
+        (0..256).find(|&v| hist[v] >= floor),
+    ) else {
+        return false;
+    };
+    let mut acc = 0;
+    let median = (0..256).find(|&v| {
+        acc += hist[v];
+        acc * 2 >= n
+    });
+    let median = median.unwrap_or(128) as i32;
+    // the bright and the dark band, each where it stands off the median
+    let bright = (top.saturating_sub(INK_BAND as usize) as u8, 255u8, top as i32 - median);
+    let dark = (0u8, (bottom + INK_BAND as usize).min(255) as u8, median - bottom as i32);
+    [bright, dark].iter().any(|&(lo, hi, contrast)| {
+        if contrast < INK_CONTRAST as i32 {
+            return false;
+        }
+        let inside = |v: u8| (lo..=hi).contains(&v);
+        let (mut ink, mut solid, mut moved, mut now) = (0usize, 0usize, false, 0usize);
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let i = y * w + x;
+                let (a, c) = (prev.data[i], cur.data[i]);
+                if inside(c) {
+                    now += 1;
+                }
+                if !inside(a) {
+                    continue;
+                }
+                ink += 1;
+                moved |= a.abs_diff(c) > INK_TOL;
+                let inner = x > x0 && x + 1 < x1 && y > y0 && y + 1 < y1;
+                if inner
+                    && [i - 1, i + 1, i - w, i + w].iter().all(|&j| inside(prev.data[j]))
+                {
+                    solid += 1;
+                }
+            }
+        }
+        let share_ok = ink * INK_MIN_SHARE >= n && ink * 2 <= n && ink >= 12;
+        let thin = solid * 10 <= ink * 6;
+        share_ok && thin && !moved && now <= ink + ink / 50 + 2
+    })
 }
 
 /// In a series, a moving image (an ultrasound sector, an angiogram: tiles that changed in two steps
@@ -371,19 +459,22 @@ pub fn deferred_tiles(
 
 /// [`plan_changed`] with the changed tiles (`changed`, [`changed_tiles`]) and those of them, or of
 /// earlier frames, to detect now (`fresh`: the rest is left to a later frame); the tiles of an
-/// earlier box that a change touches are detected whatever `fresh` says.
+/// earlier box that a change touches are detected whatever `fresh` says, unless `hold` (the view the
+/// earlier boxes were found in) shows that box's text stood still ([`ink_held`]): it is then kept.
+/// Returns the boxes kept, those of them kept over a change (held), and the scan.
 pub fn plan_series(
     g: &Grey,
     prev_boxes: &[super::Rect],
     changed: &[bool],
     fresh: &[bool],
     stroke: &[bool],
+    hold: Option<&Grey>,
     p: &Prepass,
-) -> (Vec<super::Rect>, Scan) {
+) -> (Vec<super::Rect>, Vec<super::Rect>, Scan) {
     let t = p.tile.max(4);
     let (tw, th) = (g.w.div_ceil(t), g.h.div_ceil(t));
     if stroke.len() != changed.len() || fresh.len() != changed.len() {
-        return (Vec::new(), Scan::Whole);
+        return (Vec::new(), Vec::new(), Scan::Whole);
     }
     let tiles_of = |r: &super::Rect| {
         let (x0, y0) = (r.x as usize / t, r.y as usize / t);
@@ -392,16 +483,19 @@ pub fn plan_series(
         (y0..y1).flat_map(move |y| (x0..x1).map(move |x| y * tw + x))
     };
     let mut dirty = grow(fresh, tw, th);
-    let mut kept = Vec::new();
+    let (mut kept, mut held) = (Vec::new(), Vec::new());
     for b in prev_boxes {
-        if tiles_of(b).any(|i| changed[i]) {
-            tiles_of(b).for_each(|i| dirty[i] = true);
-        } else {
+        if !tiles_of(b).any(|i| changed[i]) {
             kept.push(*b);
+        } else if hold.is_some_and(|pg| ink_held(pg, g, *b)) {
+            kept.push(*b);
+            held.push(*b);
+        } else {
+            tiles_of(b).for_each(|i| dirty[i] = true);
         }
     }
     let todo: Vec<bool> = dirty.iter().zip(stroke).map(|(&d, &s)| d && s).collect();
-    (kept, plan_tiles(g, &todo, p))
+    (kept, held, plan_tiles(g, &todo, p))
 }
 
 /// A rectangle widened (about its centre, kept inside the frame) to at least [`MIN_REGION`] on its
@@ -462,6 +556,55 @@ mod tests {
         // frames of another size: everything is detected
         let small = Grey { w: 256, h: 256, data: vec![0; 256 * 256] };
         assert!(changed_tiles(&prev, &small, 16).iter().all(|&c| c));
+    }
+
+    /// A 64 × 32 view: background `bg(x, y)`, and white letters (2-px vertical strokes every 5
+    /// columns, with a bar along the top) in a 40 × 12 line at (`dx` + 10, 10) unless `dx` is `None`.
+    fn ink_view(bg: impl Fn(usize, usize) -> u8, dx: Option<usize>) -> Grey {
+        let mut data = vec![0u8; 64 * 32];
+        for y in 0..32 {
+            for x in 0..64 {
+                let ink = dx.is_some_and(|dx| {
+                    let (lx, ly) = (x as i64 - 10 - dx as i64, y as i64 - 10);
+                    (0..40).contains(&lx) && (0..12).contains(&ly) && (lx % 5 < 2 || ly == 0)
+                });
+                data[y * 64 + x] = if ink { 250 } else { bg(x, y) };
+            }
+        }
+        Grey { w: 64, h: 32, data }
+    }
+
+    #[test]
+    fn text_standing_still_over_a_changing_background_is_held_and_moved_text_is_not() {
+        use crate::pixel::Rect;
+        let line = Rect::new(10, 10, 40, 12);
+        let grain = |k: usize| move |x: usize, y: usize| ((x * 31 + y * 17 + k * 53) % 97) as u8;
+        let before = ink_view(grain(0), Some(0));
+        // the background changed everywhere under the line, the letters did not
+        assert!(ink_held(&before, &ink_view(grain(1), Some(0)), line));
+        // the letters moved by a pixel, or went
+        assert!(!ink_held(&before, &ink_view(grain(1), Some(1)), line));
+        assert!(!ink_held(&before, &ink_view(grain(1), None), line));
+        // a letter came (a stroke in the gap between two), or changed colour
+        let mut more = ink_view(grain(1), Some(0));
+        for y in 12..22 {
+            more.data[y * 64 + 10 + 3] = 250;
+            more.data[y * 64 + 10 + 8] = 250;
+        }
+        assert!(!ink_held(&before, &more, line));
+        let mut dim = ink_view(grain(1), Some(0));
+        dim.data.iter_mut().filter(|v| **v == 250).for_each(|v| *v = 200);
+        assert!(!ink_held(&before, &dim, line));
+        // no ink: a flat box, or a bright patch (not thin strokes) that stayed while the rest changed
+        let flat = ink_view(|_, _| 40, None);
+        assert!(!ink_held(&flat, &flat, line));
+        let patch = |k: usize| {
+            let inside = |x: usize, y: usize| (10..30).contains(&x) && (10..22).contains(&y);
+            ink_view(move |x, y| if inside(x, y) { 250 } else { grain(k)(x, y) }, None)
+        };
+        assert!(!ink_held(&patch(0), &patch(1), line));
+        // a box of another frame size
+        assert!(!ink_held(&before, &Grey { w: 32, h: 64, data: before.data.clone() }, line));
     }
 
     #[test]

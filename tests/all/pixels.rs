@@ -1207,9 +1207,9 @@ fn plans_sharing_one_symbolic_typing_give_the_same_maps_and_readings_as_plans_bu
     assert_eq!(a.plans_built, b.plans_built);
 }
 
-/// A detector that boxes a tall blob (image structure: a sector, Doppler colour) and two lines, and a
-/// recogniser that reads nothing in any of them.
-struct BlobAndLines;
+/// A detector that boxes a tall blob (image structure: a sector, Doppler colour) and two lines, and
+/// recognisers that read nothing in any of them (counting the main recogniser's readings).
+struct BlobAndLines(std::sync::atomic::AtomicUsize);
 impl TextFinder for BlobAndLines {
     fn detect(&self, _: &Grey) -> Result<Vec<Rect>, String> {
         Ok(vec![
@@ -1219,6 +1219,7 @@ impl TextFinder for BlobAndLines {
         ])
     }
     fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         Ok(Reading::whole("", r))
     }
     fn read_fast(&self, _: &Grey, r: Rect) -> Result<Option<Reading>, String> {
@@ -1231,9 +1232,13 @@ fn a_blob_cut_into_strips_is_not_masked_as_unreadable() {
     // the blob is cut into line-high strips, each shaped like a line of text; what nothing can be
     // read in is masked only where the detector's own box is line-shaped (the two lines)
     let input = mono16(256, 240, 1, |_| None);
-    let out = engine_px_prepass("phi-only", Some(Arc::new(BlobAndLines)), false)
+    let finder = Arc::new(BlobAndLines(Default::default()));
+    let out = engine_px_prepass("phi-only", Some(finder.clone()), false)
         .process(&input, "a")
         .unwrap();
+    // nothing in them for the fast recogniser: the lines masked, the strips kept, without a second
+    // reading
+    assert_eq!(finder.0.load(std::sync::atomic::Ordering::SeqCst), 0);
     let px = pixel_bytes(&out.bytes);
     let at = |x: usize, y: usize| u16::from_le_bytes([px[(y * 256 + x) * 2], px[(y * 256 + x) * 2 + 1]]);
     let was = |x: usize, y: usize| 100 + ((x * 7 + y * 3) % 1000) as u16;
@@ -1244,4 +1249,45 @@ fn a_blob_cut_into_strips_is_not_masked_as_unreadable() {
     assert_ne!(at(200, 208), was(200, 208), "the unreadable line is masked");
     let boxes = out.report.pixel.unwrap().boxes;
     assert_eq!(boxes.iter().filter(|b| b.masked).count(), 2, "{boxes:?}");
+}
+
+#[test]
+fn text_standing_still_over_a_moving_image_is_not_detected_again_on_every_frame() {
+    // a name over an image that moves on every frame (a grid: the ink is 1-px strokes every 4
+    // columns); `shift(f)`: how far the name has moved right by frame f
+    let cine = |shift: fn(usize) -> u32| {
+        mono16_with(64, 64, 8, move |f, x, y| {
+            let (tx, ty) = (12 + shift(f), 40);
+            let ink = (tx..tx + 24).contains(&x) && (ty..ty + 8).contains(&y) && (x - tx) % 4 == 1;
+            let grid = y >= 32 && ((x + 2 * f as u32) % 5 == 0 || (y + f as u32) % 4 == 0);
+            match (ink || (x, y) == (63, 0), grid) {
+                (true, _) => 4000,
+                (false, true) => 3000,
+                _ => 100,
+            }
+        })
+    };
+    let text_left = |out: &[u8], shift: fn(usize) -> u32| {
+        let b = pixel_bytes(out);
+        (0..8usize).any(|f| {
+            let tx = 12 + shift(f);
+            (40..48u32).any(|y| {
+                (tx..tx + 24).any(|x| {
+                    let i = f * 64 * 64 * 2 + ((y * 64 + x) * 2) as usize;
+                    x != 63 && u16::from_le_bytes([b[i], b[i + 1]]) == 4000
+                })
+            })
+        })
+    };
+    // still: the moving image is detected on frames 0, 1, 4 and 7, and the name, whose strokes
+    // stay as they were while the image under them changes, is not detected in between
+    let still: fn(usize) -> u32 = |_| 0;
+    let out = engine_px("phi-only", Some(Arc::new(BrightBelow))).process(&cine(still), "a").unwrap();
+    assert!(!text_left(&out.bytes, still));
+    assert_eq!(out.report.pixel.unwrap().frames_detected, 4);
+    // moving: followed on every frame it moves, and masked where it is on each
+    let moving: fn(usize) -> u32 = |f| 2 * f as u32;
+    let out = engine_px("phi-only", Some(Arc::new(BrightBelow))).process(&cine(moving), "a").unwrap();
+    assert!(!text_left(&out.bytes, moving));
+    assert_eq!(out.report.pixel.unwrap().frames_detected, 8);
 }
