@@ -487,58 +487,58 @@ pub fn clean(
                         let again = (vi == 0 && !sampled && found.held.contains(&from))
                             .then(|| last_decided.get(&(b, from)))
                             .flatten();
-                        if let Some(d) = again {
+                        let (d, parts, text) = match again {
                             // the same text in the same place: the same decision, parts and all
-                            let d = d.clone();
-                            let letters = d.2.chars().filter(|c| c.is_alphanumeric()).count();
-                            if d.0.is_some() || letters >= 2 {
-                                tracked.push(b);
-                            }
-                            decided.insert((b, from), d.clone());
-                            v.push((b, d.0, d.1));
-                            continue;
-                        }
-                        let ck = frame_key(&g.crop(b).data);
-                        let earlier = masked_before
-                            .iter()
-                            .find(|(m, _, _)| skip_masked && m.intersect(b) == Some(b));
-                        let (d, parts, text) = match (read_cache.get(&(vi, b, from, ck)), earlier) {
-                            (Some(d), _) => d.clone(),
-                            // as a reading that masks the whole line gives it
-                            (None, Some((_, reason, text))) => {
-                                (Some(*reason), vec![ends(b, g.w)], text.clone())
-                            }
-                            (None, None) => {
-                                let v = read_line(finder, g, b, from, |t| {
-                                    decide(cfg.policy, t, cleaner, deny, &cfg.allow)
-                                })?;
-                                read_cache.insert((vi, b, from, ck), v.clone());
-                                v
-                            }
-                        };
-                        // a masked line whose text runs on over a part of the image close to the
-                        // text's own value (a banner half over bright anatomy): the rest of the word
-                        let parts = if d.is_some() {
-                            let mut p = parts;
-                            let line = Line { rect: b, text: &text };
-                            p.extend(continuation(finder, g, &line, &known, &mut cont_cache, |t| {
-                                decide(cfg.policy, t, cleaner, deny, &cfg.allow)
-                                    .is_some_and(|(r, _)| r != "unreadable")
-                            })?);
-                            to_the_edges(&mut p, b, g.w as u32);
-                            p
-                        } else {
-                            parts
-                        };
-                        if let (true, Some(reason)) = (skip_masked, d) {
-                            for p in &parts {
-                                let padded = boxes::pad(*p, 3, info.cols, info.rows);
-                                let held = |m: &Rect| m.intersect(padded) == Some(padded);
-                                if !masked_before.iter().any(|(m, _, _)| held(m)) {
-                                    masked_before.push((padded, reason, text.clone()));
+                            // (its run-on and edges included, its masks among earlier frames')
+                            Some(d) => d.clone(),
+                            None => {
+                                let ck = frame_key(&g.crop(b).data);
+                                let earlier = masked_before
+                                    .iter()
+                                    .find(|(m, _, _)| skip_masked && m.intersect(b) == Some(b));
+                                let cached = read_cache.get(&(vi, b, from, ck));
+                                let (d, parts, text) = match (cached, earlier) {
+                                    (Some(d), _) => d.clone(),
+                                    // as a reading that masks the whole line gives it
+                                    (None, Some((_, reason, text))) => {
+                                        (Some(*reason), vec![ends(b, g.w)], text.clone())
+                                    }
+                                    (None, None) => {
+                                        let v = read_line(finder, g, b, from, |t| {
+                                            decide(cfg.policy, t, cleaner, deny, &cfg.allow)
+                                        })?;
+                                        read_cache.insert((vi, b, from, ck), v.clone());
+                                        v
+                                    }
+                                };
+                                // a masked line whose text runs on over a part of the image close
+                                // to the text's own value (a banner half over bright anatomy): the
+                                // rest of the word
+                                let parts = if d.is_some() {
+                                    let mut p = parts;
+                                    let line = Line { rect: b, text: &text };
+                                    let cc = &mut cont_cache;
+                                    p.extend(continuation(finder, g, &line, &known, cc, |t| {
+                                        decide(cfg.policy, t, cleaner, deny, &cfg.allow)
+                                            .is_some_and(|(r, _)| r != "unreadable")
+                                    })?);
+                                    to_the_edges(&mut p, b, g.w as u32);
+                                    p
+                                } else {
+                                    parts
+                                };
+                                if let (true, Some(reason)) = (skip_masked, d) {
+                                    for p in &parts {
+                                        let padded = boxes::pad(*p, 3, info.cols, info.rows);
+                                        let held = |m: &Rect| m.intersect(padded) == Some(padded);
+                                        if !masked_before.iter().any(|(m, _, _)| held(m)) {
+                                            masked_before.push((padded, reason, text.clone()));
+                                        }
+                                    }
                                 }
+                                (d, parts, text)
                             }
-                        }
+                        };
                         // followed to the next frame: lines masked or read as two letters or
                         // digits at least (not the image structure the detector fires on)
                         let letters = text.chars().filter(|c| c.is_alphanumeric()).count();

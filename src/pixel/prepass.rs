@@ -378,10 +378,9 @@ pub fn ink_held(prev: &Grey, cur: &Grey, b: super::Rect) -> bool {
     if n < 64 {
         return false;
     }
-    let rows = || (y0..y1).map(|y| y * w + x0..y * w + x1);
     let mut hist = [0usize; 256];
-    for r in rows() {
-        prev.data[r].iter().for_each(|&v| hist[v as usize] += 1);
+    for y in y0..y1 {
+        prev.data[y * w + x0..y * w + x1].iter().for_each(|&v| hist[v as usize] += 1);
     }
     let floor = (n / 100).max(4);
     let (Some(top), Some(bottom)) = (
