@@ -411,7 +411,11 @@ pub fn clean(
         // (reason, boxes to mask, the text read: kept in memory only, to judge a continuation)
         type Decision = (Option<&'static str>, Vec<Rect>, String);
         type Found = Vec<(Rect, Option<&'static str>, Vec<Rect>)>;
-        let mut seen: HashMap<u64, Found> = HashMap::new();
+        // frame content → its boxes and decisions, and whether the detector saw all of it (false: a
+        // moving image in it was left to a later, sampled frame)
+        let mut seen: HashMap<u64, (Found, bool)> = HashMap::new();
+        // the content of the frame before
+        let mut prev_key: Option<u64> = None;
         // (view, box, the detector's box it was cut from, crop identity) → decision
         let mut read_cache: HashMap<(usize, Rect, Rect, u64), Decision> = HashMap::new();
         // (box, strips' identity) → continuation boxes
@@ -436,9 +440,15 @@ pub fn clean(
             let layout = frames.layout(&info);
             let samples = frames.frame(&info, f);
             let key = frame_key(samples);
+            let sampled = f % prepass::SAMPLE == 0 || f + 1 == info.frames;
+            let again = std::mem::replace(&mut prev_key, Some(key)) == Some(key);
             let found = match seen.get(&key) {
-                Some(v) => v.clone(),
-                None => {
+                // the same pixels as an earlier frame: its boxes and decisions. An earlier frame
+                // whose moving image was left for later only where it comes back in a loop on a
+                // frame that is not sampled (that frame would leave it too); a sampled frame detects
+                // it, and so does the frame after it where the image stopped
+                Some((v, whole)) if *whole || (!sampled && !again) => v.clone(),
+                _ => {
                     // the luminance view, then the colour-difference views of a colour frame
                     let mut views = vec![layout.grey(samples, palette.as_ref())];
                     views.extend(layout.chroma(samples, palette.as_ref()));
@@ -447,7 +457,6 @@ pub fn clean(
                     // frames; what was left before and stopped moving is detected now
                     let changed = prev.map(|(pg, _)| prepass::changed_tiles(&views[0], pg, tile));
                     let mut fresh: Option<Vec<bool>> = None;
-                    let sampled = f % prepass::SAMPLE == 0 || f + 1 == info.frames;
                     match (&changed, &last_changed) {
                         // only where what one frame masks is masked on all (else a frame left
                         // out would keep its text)
@@ -555,11 +564,7 @@ pub fn clean(
                     if let Some((_, lb)) = last.as_mut() {
                         lb.retain(|b| tracked.iter().any(|t| b.intersect(*t) == Some(*t)));
                     }
-                    // a frame whose moving image was left for later is not one to reuse: the
-                    // same pixels again (the image stopped) are detected there
-                    if !pending.iter().any(|&p| p) {
-                        seen.insert(key, v.clone());
-                    }
+                    seen.insert(key, (v.clone(), !pending.iter().any(|&p| p)));
                     v
                 }
             };

@@ -446,6 +446,43 @@ fn a_moving_image_is_detected_on_sampled_frames_and_text_that_stays_in_it_is_mas
 }
 
 #[test]
+fn a_looping_moving_image_is_not_detected_again_where_it_comes_back_on_frames_not_sampled() {
+    // 16 frames, a loop of 5: a grid moving in the lower half, and in it "text" that moves with it
+    // (1 px a frame), so the text's box is followed and detected again on every frame that is
+    // worked out rather than reused
+    let at = |f: usize| Rect::new(20 + (f % 5) as u32, 40, 24, 8);
+    let input = mono16_with(64, 64, 16, |f, x, y| {
+        let phase = (f % 5) as u32;
+        let t = at(f);
+        let inside = x >= t.x && x < t.right() && y >= t.y && y < t.bottom();
+        if (inside && ((x - t.x) % 3 == 0 || (y - t.y) % 4 == 0)) || (x, y) == (63, 0) {
+            4000
+        } else if y >= 32 && ((x + 2 * phase) % 5 == 0 || (y + phase) % 4 == 0) {
+            3000
+        } else {
+            100
+        }
+    });
+    let out = engine_px("phi-only", Some(Arc::new(BrightBelow))).process(&input, "a").unwrap();
+    let b = pixel_bytes(&out.bytes);
+    let left = (0..16usize).any(|f| {
+        let t = at(f);
+        (t.y..t.bottom()).any(|y| {
+            (t.x..t.right()).any(|x| {
+                let i = f * 64 * 64 * 2 + ((y * 64 + x) * 2) as usize;
+                u16::from_le_bytes([b[i], b[i + 1]]) == 4000
+            })
+        })
+    });
+    assert!(!left, "text left on a frame");
+    // detected: frames 0-4 (each content once; 2 and 3 leave their moving image for later), 8 and
+    // 12 (sampled, showing the content of 3 and 2). Frame 7 shows the content of frame 2 again and is
+    // not sampled: reused (it was detected again before: 8 frames)
+    let px = out.report.pixel.unwrap();
+    assert_eq!(px.frames_detected, 7, "{:?}", px.boxes);
+}
+
+#[test]
 fn pixel_cleaning_without_models_fails_closed() {
     let input = mono16(16, 16, 1, |_| None);
     let e = engine_px("phi-only", None)
