@@ -441,13 +441,14 @@ pub fn clean(
             let samples = frames.frame(&info, f);
             let key = frame_key(samples);
             let sampled = f % prepass::SAMPLE == 0 || f + 1 == info.frames;
-            let again = std::mem::replace(&mut prev_key, Some(key)) == Some(key);
+            // the same pixels as the frame before (the image stopped)
+            let stopped = std::mem::replace(&mut prev_key, Some(key)) == Some(key);
             let found = match seen.get(&key) {
                 // the same pixels as an earlier frame: its boxes and decisions. An earlier frame
                 // whose moving image was left for later only where it comes back in a loop on a
                 // frame that is not sampled (that frame would leave it too); a sampled frame detects
                 // it, and so does the frame after it where the image stopped
-                Some((v, whole)) if *whole || (!sampled && !again) => v.clone(),
+                Some((v, whole)) if *whole || (!sampled && !stopped) => v.clone(),
                 _ => {
                     // the luminance view, then the colour-difference views of a colour frame
                     let mut views = vec![layout.grey(samples, palette.as_ref())];
