@@ -451,8 +451,7 @@ pub fn clean(
                 Some((v, whole)) if *whole || (!sampled && !stopped) => v.clone(),
                 _ => {
                     // the luminance view, then the colour-difference views of a colour frame
-                    let mut views = vec![layout.grey(samples, palette.as_ref())];
-                    views.extend(layout.chroma(samples, palette.as_ref()));
+                    let views = layout.views(samples, palette.as_ref(), true);
                     let prev = last.as_ref().map(|(g, b)| (g, b.as_slice()));
                     // a moving image (what changed now and in the step before) is left to sampled
                     // frames; what was left before and stopped moving is detected now

@@ -315,48 +315,91 @@ impl Layout<'_> {
         }
     }
 
+    /// The first `n` samples of a frame in storage order: [`Self::plane`], or one by one for an
+    /// unusual layout.
+    fn first(&self, frame: &[u8], n: usize) -> Vec<i64> {
+        self.plane(frame, n)
+            .unwrap_or_else(|| (0..n).map(|i| self.sample(frame, i)).collect())
+    }
+
+    /// The three samples of each pixel of a colour frame, one plane each (Y Cb Cr or R G B), read
+    /// once for both kinds of view.
+    fn colour_planes(&self, frame: &[u8]) -> [Vec<i64>; 3] {
+        let n = self.info.pixels();
+        let mut out = [Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n)];
+        if self.info.is_422() && self.photometric.ends_with("_422") {
+            // Y1 Y2 Cb Cr per pair of pixels
+            let s = self.first(frame, n.div_ceil(2) * 4);
+            for p in 0..n {
+                let q = (p / 2) * 4;
+                out[0].push(s[q + p % 2]);
+                out[1].push(s[q + 2]);
+                out[2].push(s[q + 3]);
+            }
+        } else if self.planar == 1 {
+            let s = self.first(frame, n * 3);
+            for (c, o) in out.iter_mut().enumerate() {
+                o.extend_from_slice(&s[c * n..(c + 1) * n]);
+            }
+        } else {
+            let s = self.first(frame, n * 3);
+            for px in s.chunks_exact(3) {
+                for (c, o) in out.iter_mut().enumerate() {
+                    o.push(px[c]);
+                }
+            }
+        }
+        out
+    }
+
     /// The 8-bit grey view of a frame for the text detector: luminance, stretched from the frame's
     /// minimum to its maximum (burned-in text is drawn near an extreme of the range, so it stays at
     /// full contrast). MONOCHROME1 is inverted so that bright is high; palette colour goes through the
     /// palette's luminance.
     pub fn grey(&self, frame: &[u8], palette: Option<&Palette>) -> Grey {
+        self.views(frame, palette, false).swap_remove(0)
+    }
+
+    /// The grey view ([`Self::grey`]), then, with `chroma`, the two colour-difference views of a
+    /// colour frame (Cb and Cr, each stretched to 8 bits), from one reading of the frame's samples.
+    /// The colour-difference views are for text drawn in a colour whose luminance equals its
+    /// background's (invisible in the grey view). Grey frames have none, and a channel whose values
+    /// span less than 1/16 of the sample range is left out (grey pixels stored as colour, faint tints).
+    pub fn views(&self, frame: &[u8], palette: Option<&Palette>, chroma: bool) -> Vec<Grey> {
         let info = self.info;
         let (w, h) = (info.cols as usize, info.rows as usize);
         let n = w * h;
-        if info.samples == 1 && palette.is_none() {
-            if let Some(lum) = self.plane(frame, n) {
-                return stretch(&lum, w, h, self.photometric == "MONOCHROME1");
-            }
-        }
-        let mut lum: Vec<i64> = Vec::with_capacity(n);
         if info.samples == 1 {
-            for p in 0..n {
-                let v = self.sample(frame, p);
-                lum.push(match palette {
-                    Some(pal) => pal.luminance(v) as i64,
-                    None => v,
-                });
+            let s = self.first(frame, n);
+            let Some(pal) = palette else {
+                return vec![stretch(&s, w, h, self.photometric == "MONOCHROME1")];
+            };
+            let lum: Vec<i64> = s.iter().map(|&v| pal.luminance(v) as i64).collect();
+            let mut out = vec![stretch(&lum, w, h, false)];
+            if chroma {
+                let (cb, cr): (Vec<i64>, Vec<i64>) = s.iter().map(|&v| pal.chroma(v)).unzip();
+                out.extend(chroma_views([cb, cr], 65535, w, h));
             }
-        } else if self.info.is_422() && self.photometric.ends_with("_422") {
-            for p in 0..n {
-                // Y1 Y2 Cb Cr per pair of pixels
-                let pair = p / 2;
-                lum.push(self.sample(frame, pair * 4 + (p % 2)));
-            }
-        } else if self.photometric.starts_with("YBR") {
-            for p in 0..n {
-                lum.push(self.sample(frame, self.index(p, 0)));
-            }
-        } else {
-            for p in 0..n {
-                let r = self.sample(frame, self.index(p, 0));
-                let g = self.sample(frame, self.index(p, 1));
-                let b = self.sample(frame, self.index(p, 2));
-                lum.push((299 * r + 587 * g + 114 * b) / 1000);
-            }
+            return out;
         }
-        let invert = info.samples == 1 && palette.is_none() && self.photometric == "MONOCHROME1";
-        stretch(&lum, w, h, invert)
+        let [a, b, c] = self.colour_planes(frame);
+        let full = (1i64 << info.bits_stored.min(32)) - 1;
+        if self.photometric.starts_with("YBR") {
+            let mut out = vec![stretch(&a, w, h, false)];
+            if chroma {
+                out.extend(chroma_views([b, c], full, w, h));
+            }
+            return out;
+        }
+        let lum: Vec<i64> = (0..n)
+            .map(|p| (299 * a[p] + 587 * b[p] + 114 * c[p]) / 1000)
+            .collect();
+        let mut out = vec![stretch(&lum, w, h, false)];
+        if chroma {
+            let (cb, cr) = (0..n).map(|p| colour_difference(a[p], b[p], c[p])).unzip();
+            out.extend(chroma_views([cb, cr], full, w, h));
+        }
+        out
     }
 
     /// A frame for a person to look at, as RGBA (8 bits a channel): RGB and YBR in colour (each sample
@@ -394,61 +437,6 @@ impl Layout<'_> {
             }
         }
         (w, h, out)
-    }
-
-    /// The two colour-difference views of a colour frame (Cb and Cr, each stretched to 8 bits), for
-    /// text drawn in a colour whose luminance equals its background's (invisible in [`Self::grey`]).
-    /// Empty for grey frames, and a channel whose values span less than 1/16 of the sample range is
-    /// left out (grey pixels stored as colour, faint tints).
-    pub fn chroma(&self, frame: &[u8], palette: Option<&Palette>) -> Vec<Grey> {
-        let info = self.info;
-        let (w, h) = (info.cols as usize, info.rows as usize);
-        let n = w * h;
-        let mut cb: Vec<i64> = Vec::with_capacity(n);
-        let mut cr: Vec<i64> = Vec::with_capacity(n);
-        let full: i64;
-        if info.samples == 1 {
-            let Some(pal) = palette else {
-                return Vec::new();
-            };
-            full = 65535;
-            for p in 0..n {
-                let (b, r) = pal.chroma(self.sample(frame, p));
-                cb.push(b);
-                cr.push(r);
-            }
-        } else {
-            full = (1i64 << info.bits_stored.min(32)) - 1;
-            if self.info.is_422() && self.photometric.ends_with("_422") {
-                for p in 0..n {
-                    let pair = p / 2;
-                    cb.push(self.sample(frame, pair * 4 + 2));
-                    cr.push(self.sample(frame, pair * 4 + 3));
-                }
-            } else if self.photometric.starts_with("YBR") {
-                for p in 0..n {
-                    cb.push(self.sample(frame, self.index(p, 1)));
-                    cr.push(self.sample(frame, self.index(p, 2)));
-                }
-            } else {
-                for p in 0..n {
-                    let r = self.sample(frame, self.index(p, 0));
-                    let g = self.sample(frame, self.index(p, 1));
-                    let b = self.sample(frame, self.index(p, 2));
-                    let (u, v) = colour_difference(r, g, b);
-                    cb.push(u);
-                    cr.push(v);
-                }
-            }
-        }
-        [cb, cr]
-            .iter()
-            .filter(|c| {
-                let (lo, hi) = min_max(c);
-                (hi - lo) * 16 >= full
-            })
-            .map(|c| stretch(c, w, h, false))
-            .collect()
     }
 
     /// The darkest stored value of a frame, per sample: MONOCHROME2 the minimum present, MONOCHROME1
@@ -526,6 +514,18 @@ fn colour_difference(r: i64, g: i64, b: i64) -> (i64, i64) {
         (-1687 * r - 3313 * g + 5000 * b) / 10000,
         (5000 * r - 4187 * g - 813 * b) / 10000,
     )
+}
+
+/// The colour-difference channels whose values span 1/16 of `full` at least, stretched ([`Layout::views`]).
+fn chroma_views(channels: [Vec<i64>; 2], full: i64, w: usize, h: usize) -> Vec<Grey> {
+    channels
+        .iter()
+        .filter(|c| {
+            let (lo, hi) = min_max(c);
+            (hi - lo) * 16 >= full
+        })
+        .map(|c| stretch(c, w, h, false))
+        .collect()
 }
 
 fn min_max(v: &[i64]) -> (i64, i64) {
@@ -1309,6 +1309,94 @@ mod tests {
         .grey(&f, None);
         assert_eq!(g.data[5], 255);
         assert_eq!(g.data[4], 0);
+    }
+
+    /// The views as the samples read one by one give them (the reading before [`Layout::views`]
+    /// read each frame once for all views).
+    fn views_one_by_one(l: &Layout<'_>, f: &[u8], pal: Option<&Palette>) -> Vec<Vec<u8>> {
+        let (i, n) = (l.info, l.info.pixels());
+        let pair = i.is_422() && l.photometric.ends_with("_422");
+        let px = |p: usize| -> [i64; 3] {
+            if i.samples == 1 {
+                let v = l.sample(f, p);
+                return match pal {
+                    Some(pal) => {
+                        let (b, r) = pal.chroma(v);
+                        [pal.luminance(v) as i64, b, r]
+                    }
+                    None => [v, 0, 0],
+                };
+            }
+            let s = |k: usize| {
+                if pair {
+                    l.sample(f, (p / 2) * 4 + [p % 2, 2, 3][k])
+                } else {
+                    l.sample(f, l.index(p, k))
+                }
+            };
+            if l.photometric.starts_with("YBR") {
+                return [s(0), s(1), s(2)];
+            }
+            let (u, v) = colour_difference(s(0), s(1), s(2));
+            [(299 * s(0) + 587 * s(1) + 114 * s(2)) / 1000, u, v]
+        };
+        let all: Vec<[i64; 3]> = (0..n).map(px).collect();
+        let full = if pal.is_some() { 65535 } else { (1i64 << i.bits_stored) - 1 };
+        let mut out = Vec::new();
+        for c in 0..3 {
+            let v: Vec<i64> = all.iter().map(|p| p[c]).collect();
+            let (lo, hi) = min_max(&v);
+            let grey = i.samples == 1 && pal.is_none();
+            if c == 0 || (!grey && (hi - lo) * 16 >= full) {
+                let invert = c == 0 && grey && l.photometric == "MONOCHROME1";
+                out.push(stretch(&v, i.cols as usize, i.rows as usize, invert).data);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn the_views_read_once_per_frame_are_those_of_each_sample_read_on_its_own() {
+        let layout = |i, planar, photometric, big_endian| Layout {
+            info: i,
+            big_endian,
+            planar,
+            photometric,
+        };
+        let bytes = |n: usize, k: u32| -> Vec<u8> {
+            (0..n).map(|j| ((j as u32).wrapping_mul(2654435761).wrapping_add(k << 20) >> 13) as u8).collect()
+        };
+        let rgb = info(3, 8, "RGB");
+        let mut rgb_planar = info(3, 8, "RGB");
+        rgb_planar.planar = 1;
+        let mut rgb16 = info(3, 16, "RGB");
+        rgb16.big_endian = true;
+        let ybr = info(3, 8, "YBR_FULL");
+        let ybr422 = info(3, 8, "YBR_FULL_422");
+        let (mono1, pal8) = (info(1, 16, "MONOCHROME1"), info(1, 8, "PALETTE COLOR"));
+        let pal = Palette {
+            first: 0,
+            lum: (0..256).map(|k| (k * 97 % 256) as u16 * 257).collect(),
+            chroma: (0..256).map(|k| ((k * 31 % 256) * 200 - 25600, (k * 7 % 256) * 100)).collect(),
+        };
+        let cases: [(Layout<'_>, usize, Option<&Palette>); 8] = [
+            (layout(&rgb, 0, "RGB", false), 72, None),
+            (layout(&rgb_planar, 1, "RGB", false), 72, None),
+            (layout(&rgb16, 0, "RGB", true), 144, None),
+            (layout(&ybr, 0, "YBR_FULL", false), 72, None),
+            (layout(&ybr422, 0, "YBR_FULL_422", false), 48, None),
+            // a decoded JPEG of a 4:2:2 file: interleaved RGB
+            (layout(&ybr422, 0, "RGB", false), 72, None),
+            (layout(&mono1, 0, "MONOCHROME1", false), 48, None),
+            (layout(&pal8, 0, "PALETTE COLOR", false), 24, Some(&pal)),
+        ];
+        for (k, (l, len, pal)) in cases.iter().enumerate() {
+            let f = bytes(*len, k as u32);
+            let got: Vec<Vec<u8>> = l.views(&f, *pal, true).into_iter().map(|g| g.data).collect();
+            assert_eq!(got, views_one_by_one(l, &f, *pal), "case {k}");
+            assert!(got.len() == 3 || (k == 6 && got.len() == 1), "case {k}: {}", got.len());
+            assert_eq!(l.grey(&f, *pal).data, got[0], "case {k}");
+        }
     }
 
     #[test]
