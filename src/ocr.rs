@@ -81,6 +81,8 @@ pub struct OcrStats {
     /// the fast recogniser
     pub fast: ReadCounts,
     pub plans_built: u64,
+    /// of them, those optimised from the model's shared symbolic typing ([`Plans`])
+    pub plans_shared: u64,
     pub plan_ms: f64,
 }
 
@@ -131,7 +133,7 @@ fn load(
     which: &'static str,
 ) -> Result<(InferenceModel, Vec<(String, String)>), OcrError> {
     let onnx = tract_onnx::onnx().with_ignore_value_info(true);
-    let proto = onnx
+    let mut proto = onnx
         .proto_model_for_read(&mut &bytes[..])
         .map_err(|e| OcrError::Load {
             which,
@@ -142,6 +144,9 @@ fn load(
         .iter()
         .map(|p| (p.key.clone(), p.value.clone()))
         .collect();
+    if let Some(g) = proto.graph.as_mut() {
+        widen_shape_casts(g);
+    }
     let model = onnx
         .model_for_proto_model(&proto)
         .map_err(|e| OcrError::Load {
@@ -149,6 +154,64 @@ fn load(
             message: format!("{e:#}"),
         })?;
     Ok((model, meta))
+}
+
+/// ONNX's element type codes (`TensorProto.DataType`) for the casts [`widen_shape_casts`] rewrites.
+const ONNX_INT32: i64 = 6;
+const ONNX_INT64: i64 = 7;
+
+/// Rewrites, in a graph, a tensor's shape cast to 32-bit integers, cut, and cast back to 64 bits
+/// (`Shape → Cast(int32) → Slice | Gather | Squeeze | Unsqueeze → Cast(int64)`, as PaddlePaddle's
+/// exporter writes a computed reshape) into a shape kept in 64 bits throughout: the same values,
+/// since a size fits either way, but tract can then follow a symbolic size through it (it cannot
+/// through a 32-bit cast). PP-OCRv4's recogniser computes a reshape so; rewritten, it is typed at a
+/// symbolic width once and each width's plan is only optimised ([`Plans`]). Only casts whose every
+/// use is that pattern are rewritten (no other type changes). Returns how many were.
+fn widen_shape_casts(g: &mut tract_onnx::pb::GraphProto) -> usize {
+    use std::collections::HashSet;
+    let shapes: HashSet<&str> = g
+        .node
+        .iter()
+        .filter(|n| n.op_type == "Shape")
+        .flat_map(|n| n.output.iter().map(String::as_str))
+        .collect();
+    let graph_outputs: HashSet<&str> = g.output.iter().map(|o| o.name.as_str()).collect();
+    let cast_to = |n: &tract_onnx::pb::NodeProto, to: i64| {
+        n.op_type == "Cast" && n.attribute.iter().any(|a| a.name == "to" && a.i == to)
+    };
+    let users = |name: &str| -> Vec<&tract_onnx::pb::NodeProto> {
+        g.node.iter().filter(|n| n.input.iter().any(|i| i == name)).collect()
+    };
+    let cut = |n: &tract_onnx::pb::NodeProto, from: &str| {
+        matches!(n.op_type.as_str(), "Slice" | "Gather" | "Squeeze" | "Unsqueeze")
+            && n.input.first().is_some_and(|i| i == from)
+            && n.input.iter().skip(1).all(|i| i != from)
+            && n.output.iter().all(|o| {
+                !graph_outputs.contains(o.as_str())
+                    && !users(o).is_empty()
+                    && users(o).iter().all(|u| cast_to(u, ONNX_INT64))
+            })
+    };
+    let widen: Vec<usize> = g
+        .node
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| cast_to(n, ONNX_INT32) && n.input.len() == 1 && n.output.len() == 1)
+        .filter(|(_, n)| shapes.contains(n.input[0].as_str()))
+        .filter(|(_, n)| {
+            let out = n.output[0].as_str();
+            !graph_outputs.contains(out)
+                && !users(out).is_empty()
+                && users(out).iter().all(|u| cut(u, out))
+        })
+        .map(|(i, _)| i)
+        .collect();
+    for &i in &widen {
+        for a in g.node[i].attribute.iter_mut().filter(|a| a.name == "to") {
+            a.i = ONNX_INT64;
+        }
+    }
+    widen.len()
 }
 
 impl Ocr {
@@ -418,8 +481,10 @@ pub fn ctc_confidence(probs: &[f32], steps: usize, classes: usize) -> f32 {
 /// decluttering is most of a plan's cost (the detector natively: ~150 ms once, then ~35 ms a size
 /// instead of ~125 ms; the fast recogniser ~50 ms once, then ~15 ms a width instead of ~40 ms). The
 /// plans are the same either way (the same outputs, checked by a test). PP-OCRv4's recogniser
-/// cannot be typed so (a reshape of a computed shape), nor can a size off the steps: those are built
-/// from the ONNX model for each size.
+/// computes a reshape through a 32-bit cast of a shape that tract cannot type at a symbolic size;
+/// [`widen_shape_casts`] rewrites that on load (then ~160 ms once and ~37 ms a width instead of ~150
+/// ms). A model tract still cannot type so, and a size off the steps, are built from the ONNX model
+/// for each size.
 struct Plans {
     which: &'static str,
     model: InferenceModel,
@@ -484,6 +549,7 @@ impl Plans {
                 .and_then(|m| m.into_runnable())
                 .ok()
         });
+        let from_shared = shared.is_some();
         // a size the shared typing cannot take is built from the ONNX model, as any other
         let plan = match shared {
             Some(plan) => plan,
@@ -500,6 +566,7 @@ impl Plans {
         self.built.lock().unwrap().insert((h, w), plan.clone());
         let mut st = stats.lock().unwrap();
         st.plans_built += 1;
+        st.plans_shared += from_shared as u64;
         st.plan_ms += watch.ms();
         Ok(plan)
     }
@@ -655,6 +722,61 @@ impl TextFinder for Ocr {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_shape_cast_to_32_bits_cut_and_cast_back_to_64_is_widened() {
+        use tract_onnx::pb::{AttributeProto, GraphProto, NodeProto, ValueInfoProto};
+        let node = |op: &str, inputs: &[&str], output: &str, to: Option<i64>| NodeProto {
+            op_type: op.into(),
+            input: inputs.iter().map(|s| s.to_string()).collect(),
+            output: vec![output.into()],
+            attribute: to
+                .map(|i| AttributeProto {
+                    name: "to".into(),
+                    i,
+                    ..Default::default()
+                })
+                .into_iter()
+                .collect(),
+            ..Default::default()
+        };
+        let graph = |tail: Vec<NodeProto>| {
+            let mut nodes = vec![
+                node("Shape", &["x"], "s", None),
+                node("Cast", &["s"], "s32", Some(ONNX_INT32)),
+            ];
+            nodes.extend(tail);
+            GraphProto {
+                node: nodes,
+                output: vec![ValueInfoProto {
+                    name: "y".into(),
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }
+        };
+        let widened = |mut g: GraphProto| {
+            let n = widen_shape_casts(&mut g);
+            (n, g.node[1].attribute[0].i)
+        };
+        // PP-OCRv4's recogniser: the shape is cut and cast back before use
+        let slice = || node("Slice", &["s32", "b", "e"], "cut", None);
+        let back = node("Cast", &["cut"], "cut64", Some(ONNX_INT64));
+        assert_eq!(widened(graph(vec![slice(), back.clone()])), (1, ONNX_INT64));
+        // used in 32 bits: left alone
+        let add = node("Add", &["cut", "one"], "y2", None);
+        assert_eq!(widened(graph(vec![slice(), add])), (0, ONNX_INT32));
+        let add = node("Add", &["s32", "one"], "y2", None);
+        assert_eq!(widened(graph(vec![add])), (0, ONNX_INT32));
+        // the cut is a graph output, or the 32-bit shape is an index rather than the data
+        assert_eq!(widened(graph(vec![node("Slice", &["s32"], "y", None)])), (0, ONNX_INT32));
+        let gather = node("Gather", &["d", "s32"], "cut", None);
+        assert_eq!(widened(graph(vec![gather, back])), (0, ONNX_INT32));
+        // not a shape
+        let mut g = graph(vec![slice(), node("Cast", &["cut"], "c", Some(ONNX_INT64))]);
+        g.node[0].op_type = "Relu".into();
+        assert_eq!(widened(g), (0, ONNX_INT32));
+    }
 
     #[test]
     fn ctc_collapses_repeats_and_drops_blanks() {

@@ -442,7 +442,7 @@ pub fn clean(
             let key = frame_key(samples);
             let sampled = f % prepass::SAMPLE == 0 || f + 1 == info.frames;
             // the same pixels as the frame before (the image stopped)
-            let stopped = std::mem::replace(&mut prev_key, Some(key)) == Some(key);
+            let stopped = prev_key.replace(key) == Some(key);
             let found = match seen.get(&key) {
                 // the same pixels as an earlier frame: its boxes and decisions. An earlier frame
                 // whose moving image was left for later only where it comes back in a loop on a

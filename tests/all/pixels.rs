@@ -1216,8 +1216,9 @@ fn a_line_read_again_elsewhere_gets_the_same_reading_at_its_new_place() {
 
 #[test]
 fn plans_sharing_one_symbolic_typing_give_the_same_maps_and_readings_as_plans_built_per_size() {
-    // the detector's and the fast recogniser's plans are optimised from one model typed and
-    // decluttered at a symbolic size; they must compute what a plan built for the size computes.
+    // the plans of the detector and of both recognisers are optimised from one model typed and
+    // decluttered at a symbolic size (PP-OCRv4's recogniser once its shape casts are widened on
+    // load); they must compute what a plan built for the size computes.
     // (The first version made its symbols in a scope of its own, which tripped a debug assertion of
     // tract's proof cache: this test, built without optimisations as CI builds it, caught that.)
     let g = first_frame_grey("pydicom-data-1.0.0/US1_UNCR.dcm");
@@ -1242,6 +1243,7 @@ fn plans_sharing_one_symbolic_typing_give_the_same_maps_and_readings_as_plans_bu
     assert!(lines >= 5, "{lines} lines");
     let (a, b) = (shared.stats(), per_size.stats());
     assert_eq!(a.plans_built, b.plans_built);
+    assert_eq!((a.plans_shared, b.plans_shared), (a.plans_built, 0), "{a:?}");
 }
 
 /// A detector that boxes a tall blob (image structure: a sector, Doppler colour) and two lines, and
