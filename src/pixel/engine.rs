@@ -432,9 +432,10 @@ pub fn clean(
         // the tiles whose changes were left to a later frame (not yet seen by the detector)
         let mut pending: Vec<bool> = Vec::new();
         // the decisions on the luminance lines of the frame detected last (by line and the box it
-        // was cut from): a line whose text stood still ([`FrameBoxes::held`]) takes its decision
-        // again on a frame that is not sampled
-        let mut last_decided: HashMap<(Rect, Rect), Decision> = HashMap::new();
+        // was cut from), each with the line's pixels where it was read: a line whose text stood
+        // still ([`FrameBoxes::held`]) since the frame before, and since that reading, takes its
+        // decision again
+        let mut last_decided: HashMap<(Rect, Rect), (Decision, Grey)> = HashMap::new();
         let tile = prepass::Prepass::default().tile;
         for f in 0..info.frames {
             let layout = frames.layout(&info);
@@ -490,18 +491,23 @@ pub fn clean(
                     let mut v = Vec::with_capacity(boxes.len());
                     let mut tracked: Vec<Rect> = Vec::new();
                     let known: Vec<Rect> = boxes.iter().map(|(_, o, _)| *o).collect();
-                    let mut decided: HashMap<(Rect, Rect), Decision> = HashMap::new();
+                    let mut decided: HashMap<(Rect, Rect), (Decision, Grey)> = HashMap::new();
                     for (vi, b, from) in boxes {
                         let g = &views[vi];
-                        let again = (vi == 0 && !sampled && found.held.contains(&from))
+                        let crop = g.crop(b);
+                        // (checked against the reading too, so that no change creeps in frame by
+                        // frame under the tolerance of each step)
+                        let at = Rect::new(0, 0, b.w, b.h);
+                        let again = (vi == 0 && found.held.contains(&from))
                             .then(|| last_decided.get(&(b, from)))
-                            .flatten();
+                            .flatten()
+                            .filter(|(_, read)| prepass::ink_held(read, &crop, at));
                         let (d, parts, text) = match again {
                             // the same text in the same place: the same decision, parts and all
                             // (its run-on and edges included, its masks among earlier frames')
-                            Some(d) => d.clone(),
+                            Some((d, _)) => d.clone(),
                             None => {
-                                let ck = frame_key(&g.crop(b).data);
+                                let ck = frame_key(&crop.data);
                                 let earlier = masked_before
                                     .iter()
                                     .find(|(m, _, _)| skip_masked && m.intersect(b) == Some(b));
@@ -555,7 +561,11 @@ pub fn clean(
                             tracked.push(b);
                         }
                         if vi == 0 {
-                            decided.insert((b, from), (d, parts.clone(), text));
+                            let read = match again {
+                                Some((_, read)) => read.clone(),
+                                None => crop,
+                            };
+                            decided.insert((b, from), ((d, parts.clone(), text), read));
                         }
                         v.push((b, d, parts));
                     }

@@ -1290,6 +1290,63 @@ fn a_blob_cut_into_strips_is_not_masked_as_unreadable() {
     assert_eq!(boxes.iter().filter(|b| b.masked).count(), 2, "{boxes:?}");
 }
 
+/// Finds a label's bright strokes (grey 200 and above with such a pixel above or below it: not a
+/// lone marker pixel) and reads "cm" there (a label: kept), counting its readings.
+struct CountedLabel(std::sync::atomic::AtomicUsize);
+impl TextFinder for CountedLabel {
+    fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
+        let ink = |x: usize, y: usize| img.get(x, y) >= 200;
+        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+        for y in 0..img.h {
+            for x in 0..img.w {
+                if ink(x, y) && ((y > 0 && ink(x, y - 1)) || (y + 1 < img.h && ink(x, y + 1))) {
+                    (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+                }
+            }
+        }
+        if x0 == usize::MAX {
+            return Ok(Vec::new());
+        }
+        Ok(vec![Rect::new(x0 as u32, y0 as u32, (x1 - x0 + 1) as u32, (y1 - y0 + 1) as u32)])
+    }
+    fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Reading::whole("cm", r))
+    }
+}
+
+#[test]
+fn a_line_standing_still_over_a_moving_image_is_read_once_and_one_whose_ink_creeps_is_read_again() {
+    // a label over an image that moves on every frame; its ink dims by `creep` a frame (100: about
+    // 6.5 grey levels, under the 8 that one step of the still-ink check allows)
+    let cine = |creep: u16| {
+        mono16_with(64, 64, 8, move |f, x, y| {
+            let ink = (12..36).contains(&x) && (40..48).contains(&y) && (x - 12) % 4 == 1;
+            let grid = y >= 32 && ((x + 2 * f as u32) % 5 == 0 || (y + f as u32) % 4 == 0);
+            match (ink, (x, y) == (63, 0), grid) {
+                (true, _, _) => 4000 - creep * f as u16,
+                (_, true, _) => 4000,
+                (_, _, true) => 1500,
+                _ => 100,
+            }
+        })
+    };
+    let reads = |creep| {
+        let finder = Arc::new(CountedLabel(Default::default()));
+        let out = engine_px("phi-only", Some(finder.clone())).process(&cine(creep), "a").unwrap();
+        let px = out.report.pixel.unwrap();
+        (finder.0.load(std::sync::atomic::Ordering::SeqCst), px.frames_detected)
+    };
+    // still: read on frames 0 and 1 (nothing is held before the image has moved twice), then its
+    // decision stands; before it was checked against the pixels it was read in, the sampled frames 4
+    // and 7 read it again (4 readings)
+    assert_eq!(reads(0), (2, 4));
+    // creeping: each frame's step passes, but the ink drifts from where it was read, and the line
+    // is read again each time it has moved by more than one step allows (before: only on the
+    // sampled frames, 4 readings, whatever the drift in between)
+    assert_eq!(reads(100), (5, 4));
+}
+
 #[test]
 fn text_standing_still_over_a_moving_image_is_not_detected_again_on_every_frame() {
     // a name over an image that moves on every frame (a grid: the ink is 1-px strokes every 4
