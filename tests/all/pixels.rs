@@ -121,6 +121,21 @@ fn pixel_bytes(out: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Whether some pixel of the rectangle `at(f)` of frame `f`, on any of the first `frames` frames of
+/// a written 64 × 64 16-bit image ([`mono16_with`]), still holds `text` (the text's value).
+fn text_shown(out: &[u8], frames: usize, text: u16, at: impl Fn(usize) -> Rect) -> bool {
+    let b = pixel_bytes(out);
+    (0..frames).any(|f| {
+        let r = at(f);
+        (r.y..r.bottom()).any(|y| {
+            (r.x..r.right()).any(|x| {
+                let i = f * 64 * 64 * 2 + ((y * 64 + x) * 2) as usize;
+                u16::from_le_bytes([b[i], b[i + 1]]) == text
+            })
+        })
+    })
+}
+
 fn value(out: &[u8], t: u32) -> Option<String> {
     let o = dicom::parse(out).unwrap();
     dicom::find(&o.dataset, t)
@@ -400,17 +415,7 @@ impl TextFinder for BrightBelow {
 #[test]
 fn a_moving_image_is_detected_on_sampled_frames_and_text_that_stays_in_it_is_masked() {
     let text = Rect::new(20, 40, 24, 8);
-    let masked_on_every_frame = |out: &[u8]| {
-        let b = pixel_bytes(out);
-        (0..8).all(|f| {
-            (text.y..text.bottom()).all(|y| {
-                (text.x..text.right()).all(|x| {
-                    let i = f * 64 * 64 * 2 + ((y * 64 + x) * 2) as usize;
-                    u16::from_le_bytes([b[i], b[i + 1]]) != 4000
-                })
-            })
-        })
-    };
+    let masked_on_every_frame = |out: &[u8]| !text_shown(out, 8, 4000, |_| text);
     // the image moves on every frame; the text comes on frame 5 (not sampled) and stays: found on
     // the last frame, masked on all
     let input = moving_cine(|_| true, 5, text);
@@ -464,17 +469,7 @@ fn a_looping_moving_image_is_not_detected_again_where_it_comes_back_on_frames_no
         }
     });
     let out = engine_px("phi-only", Some(Arc::new(BrightBelow))).process(&input, "a").unwrap();
-    let b = pixel_bytes(&out.bytes);
-    let left = (0..16usize).any(|f| {
-        let t = at(f);
-        (t.y..t.bottom()).any(|y| {
-            (t.x..t.right()).any(|x| {
-                let i = f * 64 * 64 * 2 + ((y * 64 + x) * 2) as usize;
-                u16::from_le_bytes([b[i], b[i + 1]]) == 4000
-            })
-        })
-    });
-    assert!(!left, "text left on a frame");
+    assert!(!text_shown(&out.bytes, 16, 4000, at), "text left on a frame");
     // detected: frames 0-4 (each content once; 2 and 3 leave their moving image for later), 8 and
     // 12 (sampled, showing the content of 3 and 2). Frame 7 shows the content of frame 2 again and is
     // not sampled: reused (it was detected again before: 8 frames)
@@ -1364,16 +1359,7 @@ fn text_standing_still_over_a_moving_image_is_not_detected_again_on_every_frame(
         })
     };
     let text_left = |out: &[u8], shift: fn(usize) -> u32| {
-        let b = pixel_bytes(out);
-        (0..8usize).any(|f| {
-            let tx = 12 + shift(f);
-            (40..48u32).any(|y| {
-                (tx..tx + 24).any(|x| {
-                    let i = f * 64 * 64 * 2 + ((y * 64 + x) * 2) as usize;
-                    x != 63 && u16::from_le_bytes([b[i], b[i + 1]]) == 4000
-                })
-            })
-        })
+        text_shown(out, 8, 4000, |f| Rect::new(12 + shift(f), 40, 24, 8))
     };
     // still: the moving image is detected on frames 0, 1, 4 and 7, and the name, whose strokes
     // stay as they were while the image under them changes, is not detected in between
