@@ -187,9 +187,10 @@ fn widen_shape_casts(g: &mut tract_onnx::pb::GraphProto) -> usize {
             && n.input.first().is_some_and(|i| i == from)
             && n.input.iter().skip(1).all(|i| i != from)
             && n.output.iter().all(|o| {
+                let u = users(o);
                 !graph_outputs.contains(o.as_str())
-                    && !users(o).is_empty()
-                    && users(o).iter().all(|u| cast_to(u, ONNX_INT64))
+                    && !u.is_empty()
+                    && u.iter().all(|u| cast_to(u, ONNX_INT64))
             })
     };
     let widen: Vec<usize> = g
@@ -200,9 +201,8 @@ fn widen_shape_casts(g: &mut tract_onnx::pb::GraphProto) -> usize {
         .filter(|(_, n)| shapes.contains(n.input[0].as_str()))
         .filter(|(_, n)| {
             let out = n.output[0].as_str();
-            !graph_outputs.contains(out)
-                && !users(out).is_empty()
-                && users(out).iter().all(|u| cut(u, out))
+            let u = users(out);
+            !graph_outputs.contains(out) && !u.is_empty() && u.iter().all(|u| cut(u, out))
         })
         .map(|(i, _)| i)
         .collect();

@@ -369,34 +369,27 @@ impl Layout<'_> {
         let info = self.info;
         let (w, h) = (info.cols as usize, info.rows as usize);
         let n = w * h;
-        if info.samples == 1 {
+        // the luminance, and with `chroma` the two colour-difference channels and their full range
+        let (lum, diff) = if info.samples == 1 {
             let s = self.first(frame, n);
             let Some(pal) = palette else {
                 return vec![stretch(&s, w, h, self.photometric == "MONOCHROME1")];
             };
-            let lum: Vec<i64> = s.iter().map(|&v| pal.luminance(v) as i64).collect();
-            let mut out = vec![stretch(&lum, w, h, false)];
-            if chroma {
-                let (cb, cr): (Vec<i64>, Vec<i64>) = s.iter().map(|&v| pal.chroma(v)).unzip();
-                out.extend(chroma_views([cb, cr], 65535, w, h));
+            let lum = s.iter().map(|&v| pal.luminance(v) as i64).collect();
+            (lum, chroma.then(|| (s.iter().map(|&v| pal.chroma(v)).unzip(), 65535)))
+        } else {
+            let [a, b, c] = self.colour_planes(frame);
+            let full = (1i64 << info.bits_stored.min(32)) - 1;
+            if self.photometric.starts_with("YBR") {
+                (a, chroma.then_some(((b, c), full)))
+            } else {
+                let lum = (0..n).map(|p| (299 * a[p] + 587 * b[p] + 114 * c[p]) / 1000).collect();
+                let cbcr = || (0..n).map(|p| colour_difference(a[p], b[p], c[p])).unzip();
+                (lum, chroma.then(|| (cbcr(), full)))
             }
-            return out;
-        }
-        let [a, b, c] = self.colour_planes(frame);
-        let full = (1i64 << info.bits_stored.min(32)) - 1;
-        if self.photometric.starts_with("YBR") {
-            let mut out = vec![stretch(&a, w, h, false)];
-            if chroma {
-                out.extend(chroma_views([b, c], full, w, h));
-            }
-            return out;
-        }
-        let lum: Vec<i64> = (0..n)
-            .map(|p| (299 * a[p] + 587 * b[p] + 114 * c[p]) / 1000)
-            .collect();
+        };
         let mut out = vec![stretch(&lum, w, h, false)];
-        if chroma {
-            let (cb, cr) = (0..n).map(|p| colour_difference(a[p], b[p], c[p])).unzip();
+        if let Some(((cb, cr), full)) = diff {
             out.extend(chroma_views([cb, cr], full, w, h));
         }
         out
