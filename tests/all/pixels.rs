@@ -12,28 +12,25 @@ use std::sync::{Arc, Once};
 /// (the "text"), read as a fixed string.
 struct Bright(&'static str);
 
-impl TextFinder for Bright {
-    fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
-        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-        for y in 0..img.h {
-            for x in 0..img.w {
-                if img.get(x, y) == 255 {
-                    x0 = x0.min(x);
-                    y0 = y0.min(y);
-                    x1 = x1.max(x);
-                    y1 = y1.max(y);
-                }
+/// The bounding box of the pixels of `img` that `hit` (x, y), as one box (none when no pixel does).
+fn bounding_box(img: &Grey, hit: impl Fn(usize, usize) -> bool) -> Vec<Rect> {
+    let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
+    for y in 0..img.h {
+        for x in 0..img.w {
+            if hit(x, y) {
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
             }
         }
-        if x0 == usize::MAX {
-            return Ok(Vec::new());
-        }
-        Ok(vec![Rect::new(
-            x0 as u32,
-            y0 as u32,
-            (x1 - x0 + 1) as u32,
-            (y1 - y0 + 1) as u32,
-        )])
+    }
+    if x0 == usize::MAX {
+        return Vec::new();
+    }
+    vec![Rect::new(x0 as u32, y0 as u32, (x1 - x0 + 1) as u32, (y1 - y0 + 1) as u32)]
+}
+
+impl TextFinder for Bright {
+    fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
+        Ok(bounding_box(img, |x, y| img.get(x, y) == 255))
     }
     fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
         Ok(Reading::whole(self.0, r))
@@ -121,11 +118,16 @@ fn pixel_bytes(out: &[u8]) -> Vec<u8> {
     }
 }
 
-/// Whether some pixel of the rectangle `at(f)` of frame `f`, on any of the first `frames` frames of
-/// a written 64 × 64 16-bit image ([`mono16_with`]), still holds `text` (the text's value).
-fn text_shown(out: &[u8], frames: usize, text: u16, at: impl Fn(usize) -> Rect) -> bool {
+/// Whether some pixel of the rectangle `at(f)` of frame `f`, on any of the `frames` of a written
+/// 64 × 64 16-bit image ([`mono16_with`]), still holds `text` (the text's value).
+fn text_shown(
+    out: &[u8],
+    frames: std::ops::Range<usize>,
+    text: u16,
+    at: impl Fn(usize) -> Rect,
+) -> bool {
     let b = pixel_bytes(out);
-    (0..frames).any(|f| {
+    frames.into_iter().any(|f| {
         let r = at(f);
         (r.y..r.bottom()).any(|y| {
             (r.x..r.right()).any(|x| {
@@ -415,7 +417,7 @@ impl TextFinder for BrightBelow {
 #[test]
 fn a_moving_image_is_detected_on_sampled_frames_and_text_that_stays_in_it_is_masked() {
     let text = Rect::new(20, 40, 24, 8);
-    let masked_on_every_frame = |out: &[u8]| !text_shown(out, 8, 4000, |_| text);
+    let masked_on_every_frame = |out: &[u8]| !text_shown(out, 0..8, 4000, |_| text);
     // the image moves on every frame; the text comes on frame 5 (not sampled) and stays: found on
     // the last frame, masked on all
     let input = moving_cine(|_| true, 5, text);
@@ -438,16 +440,7 @@ fn a_moving_image_is_detected_on_sampled_frames_and_text_that_stays_in_it_is_mas
         .process(&input, "a")
         .unwrap();
     assert_eq!(out.report.pixel.unwrap().frames_detected, 8);
-    let b = pixel_bytes(&out.bytes);
-    let left = (5..8usize).any(|f| {
-        (text.y..text.bottom()).any(|y| {
-            (text.x..text.right()).any(|x| {
-                let i = f * 64 * 64 * 2 + ((y * 64 + x) * 2) as usize;
-                u16::from_le_bytes([b[i], b[i + 1]]) == 4000
-            })
-        })
-    });
-    assert!(!left, "text left on a frame that carries it");
+    assert!(!text_shown(&out.bytes, 5..8, 4000, |_| text), "text left on a frame that carries it");
 }
 
 #[test]
@@ -469,7 +462,7 @@ fn a_looping_moving_image_is_not_detected_again_where_it_comes_back_on_frames_no
         }
     });
     let out = engine_px("phi-only", Some(Arc::new(BrightBelow))).process(&input, "a").unwrap();
-    assert!(!text_shown(&out.bytes, 16, 4000, at), "text left on a frame");
+    assert!(!text_shown(&out.bytes, 0..16, 4000, at), "text left on a frame");
     // detected: frames 0-4 (each content once; 2 and 3 leave their moving image for later), 8 and
     // 12 (sampled, showing the content of 3 and 2). Frame 7 shows the content of frame 2 again and is
     // not sampled: reused (it was detected again before: 8 frames)
@@ -1291,18 +1284,9 @@ struct CountedLabel(std::sync::atomic::AtomicUsize);
 impl TextFinder for CountedLabel {
     fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
         let ink = |x: usize, y: usize| img.get(x, y) >= 200;
-        let (mut x0, mut y0, mut x1, mut y1) = (usize::MAX, usize::MAX, 0, 0);
-        for y in 0..img.h {
-            for x in 0..img.w {
-                if ink(x, y) && ((y > 0 && ink(x, y - 1)) || (y + 1 < img.h && ink(x, y + 1))) {
-                    (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
-                }
-            }
-        }
-        if x0 == usize::MAX {
-            return Ok(Vec::new());
-        }
-        Ok(vec![Rect::new(x0 as u32, y0 as u32, (x1 - x0 + 1) as u32, (y1 - y0 + 1) as u32)])
+        Ok(bounding_box(img, |x, y| {
+            ink(x, y) && ((y > 0 && ink(x, y - 1)) || (y + 1 < img.h && ink(x, y + 1)))
+        }))
     }
     fn read(&self, _: &Grey, r: Rect) -> Result<Reading, String> {
         self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
@@ -1359,7 +1343,7 @@ fn text_standing_still_over_a_moving_image_is_not_detected_again_on_every_frame(
         })
     };
     let text_left = |out: &[u8], shift: fn(usize) -> u32| {
-        text_shown(out, 8, 4000, |f| Rect::new(12 + shift(f), 40, 24, 8))
+        text_shown(out, 0..8, 4000, |f| Rect::new(12 + shift(f), 40, 24, 8))
     };
     // still: the moving image is detected on frames 0, 1, 4 and 7, and the name, whose strokes
     // stay as they were while the image under them changes, is not detected in between
