@@ -9,7 +9,7 @@
 
 use crate::pixel::boxes::{self, DbParams};
 use crate::pixel::image::Grey;
-use crate::pixel::{Reading, Rect, TextFinder};
+use crate::pixel::{Reading, Rect, Scale, TextFinder};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use tract_onnx::prelude::*;
@@ -216,8 +216,8 @@ fn widen_shape_casts(g: &mut tract_onnx::pb::GraphProto) -> usize {
 
 impl Ocr {
     /// Loads the detector and the recogniser. The dictionary is read from the recogniser's metadata
-    /// (`character`, one symbol per line) unless given (`dict`: a dictionary text file, one symbol per
-    /// line, CRLF or LF).
+    /// (`character`, one symbol per line) unless given (`dict`: a dictionary text file, one symbol
+    /// per line, CRLF or LF).
     pub fn from_bytes(det: &[u8], rec: &[u8], dict: Option<&str>) -> Result<Ocr, OcrError> {
         let (det, _) = load(det, "detection")?;
         let stats = Arc::new(Mutex::new(OcrStats::default()));
@@ -231,9 +231,10 @@ impl Ocr {
         })
     }
 
-    /// Loads a model set by file name ([`MODEL_FILES`]) from `get`, which gives a file's bytes, `None`
-    /// when it is absent, or an error message (the platform's file system or fetch). `det.onnx` and
-    /// `rec.onnx` are required; `rec-fast.onnx` (with `rec-fast.txt`, its dictionary) is optional.
+    /// Loads a model set by file name ([`MODEL_FILES`]) from `get`, which gives a file's bytes,
+    /// `None` when it is absent, or an error message (the platform's file system or fetch).
+    /// `det.onnx` and `rec.onnx` are required; `rec-fast.onnx` (with `rec-fast.txt`, its
+    /// dictionary) is optional.
     pub fn from_named(
         get: impl Fn(&str) -> Result<Option<Vec<u8>>, String>,
     ) -> Result<Ocr, OcrError> {
@@ -296,7 +297,17 @@ impl Ocr {
 
     /// The detector's probability map for a grey image, at model input size.
     pub fn probability_map(&self, img: &Grey) -> Result<(Vec<f32>, usize, usize), OcrError> {
-        let (w, h, _) = boxes::input_size(img.w, img.h, self.max_side);
+        self.probability_map_at(img, self.scale(img.w, img.h))
+    }
+
+    /// [`Ocr::probability_map`] of an image seen at `scale` (a part of a frame, at the frame's
+    /// scale).
+    pub fn probability_map_at(
+        &self,
+        img: &Grey,
+        scale: Scale,
+    ) -> Result<(Vec<f32>, usize, usize), OcrError> {
+        let (w, h) = boxes::input_size_at(img.w, img.h, scale);
         let plan = self.det.get(h, w, &self.stats)?;
         let watch = Watch::start();
         const MEAN: [f32; 3] = [0.485, 0.456, 0.406];
@@ -369,8 +380,8 @@ impl Recogniser {
     }
 
     /// Reads box `r` of `img`. A reading depends only on the crop's pixels, so the same crop seen
-    /// again (the same banner or label on the next image of a series, in the next file of a batch) is
-    /// not read again: its reading is kept with positions relative to the crop.
+    /// again (the same banner or label on the next image of a series, in the next file of a batch)
+    /// is not read again: its reading is kept with positions relative to the crop.
     fn read(&self, img: &Grey, r: Rect) -> Result<Reading, OcrError> {
         let crop = img.crop(r);
         if crop.w == 0 || crop.h == 0 {
@@ -474,17 +485,18 @@ pub fn ctc_confidence(probs: &[f32], steps: usize, classes: usize) -> f32 {
         .fold(1.0f32, f32::min)
 }
 
-/// The optimised plans of one model, one per input size (1 × 3 × h × w), built on first use and kept.
+/// The optimised plans of one model, one per input size (1 × 3 × h × w), built on first use and
+/// kept.
 ///
 /// Where tract can type the model with a symbolic size (height and width multiples of `steps`), it
-/// is typed and decluttered once, on the first plan asked for, and each size is then only optimised:
-/// decluttering is most of a plan's cost (the detector natively: ~150 ms once, then ~35 ms a size
-/// instead of ~125 ms; the fast recogniser ~50 ms once, then ~15 ms a width instead of ~40 ms). The
-/// plans are the same either way (the same outputs, checked by a test). PP-OCRv4's recogniser
-/// computes a reshape through a 32-bit cast of a shape that tract cannot type at a symbolic size;
-/// [`widen_shape_casts`] rewrites that on load (then ~160 ms once and ~37 ms a width instead of ~150
-/// ms). A model tract still cannot type so, and a size off the steps, are built from the ONNX model
-/// for each size.
+/// is typed and decluttered once, on the first plan asked for, and each size is then only
+/// optimised: decluttering is most of a plan's cost (the detector natively: ~150 ms once, then ~35
+/// ms a size instead of ~125 ms; the fast recogniser ~50 ms once, then ~15 ms a width instead of
+/// ~40 ms). The plans are the same either way (the same outputs, checked by a test). PP-OCRv4's
+/// recogniser computes a reshape through a 32-bit cast of a shape that tract cannot type at a
+/// symbolic size; [`widen_shape_casts`] rewrites that on load (then ~160 ms once and ~37 ms a width
+/// instead of ~150 ms). A model tract still cannot type so, and a size off the steps, are built
+/// from the ONNX model for each size.
 struct Plans {
     which: &'static str,
     model: InferenceModel,
@@ -701,7 +713,25 @@ pub fn resize(img: &Grey, w: usize, h: usize) -> Vec<u8> {
 
 impl TextFinder for Ocr {
     fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
-        let (map, w, h) = self.probability_map(img).map_err(|e| e.to_string())?;
+        self.detect_at(img, self.scale(img.w, img.h))
+    }
+    /// 1 for a frame whose longest side lies in `MIN_SIDE..=max_side`; else the model's input size
+    /// ([`boxes::input_size`], each side rounded up to a multiple of 32) over the frame's, per
+    /// axis, so that a region of the frame is seen as in the whole frame. (At scale 1 the whole
+    /// frame's sides are rounded up by less than 32 pixels; its regions, cut to multiples of 64,
+    /// are seen as they are.)
+    fn scale(&self, w: usize, h: usize) -> Scale {
+        let (iw, ih, s) = boxes::input_size(w, h, self.max_side);
+        if s == 1.0 || w == 0 || h == 0 {
+            return Scale::ONE;
+        }
+        Scale {
+            x: iw as f32 / w as f32,
+            y: ih as f32 / h as f32,
+        }
+    }
+    fn detect_at(&self, img: &Grey, scale: Scale) -> Result<Vec<Rect>, String> {
+        let (map, w, h) = self.probability_map_at(img, scale).map_err(|e| e.to_string())?;
         let sx = img.w as f32 / w as f32;
         let sy = img.h as f32 / h as f32;
         let raw = boxes::boxes_from_map(&map, w, h, self.params);

@@ -48,8 +48,15 @@ pub fn det_scale(w: usize, h: usize, max_side: usize) -> f32 {
 /// up to a multiple of 32 (the detector's stride), at least 32.
 pub fn input_size(w: usize, h: usize, max_side: usize) -> (usize, usize, f32) {
     let scale = det_scale(w, h, max_side);
-    let r = |v: usize| (((v as f32 * scale).round() as usize).div_ceil(32) * 32).max(32);
-    (r(w), r(h), scale)
+    let (iw, ih) = input_size_at(w, h, super::Scale { x: scale, y: scale });
+    (iw, ih, scale)
+}
+
+/// The model's input size for an image of `w` × `h` seen at `scale`: each side scaled then rounded
+/// up to a multiple of 32, at least 32.
+pub fn input_size_at(w: usize, h: usize, scale: super::Scale) -> (usize, usize) {
+    let r = |v: usize, s: f32| (((v as f32 * s).round() as usize).div_ceil(32) * 32).max(32);
+    (r(w, scale.x), r(h, scale.y))
 }
 
 /// Text boxes from a probability map of `w` × `h`, in map coordinates.
@@ -109,8 +116,8 @@ pub fn boxes_from_map(prob: &[f32], w: usize, h: usize, p: DbParams) -> Vec<Rect
     out
 }
 
-/// Scales a box from map coordinates back to the frame (`sx`, `sy` = frame size / map size), rounding
-/// outwards, clipped to the frame.
+/// Scales a box from map coordinates back to the frame (`sx`, `sy` = frame size / map size),
+/// rounding outwards, clipped to the frame.
 pub fn to_frame(r: Rect, sx: f32, sy: f32, cols: u32, rows: u32) -> Option<Rect> {
     let x0 = (r.x as f32 * sx).floor() as u32;
     let y0 = (r.y as f32 * sy).floor() as u32;
@@ -119,8 +126,8 @@ pub fn to_frame(r: Rect, sx: f32, sy: f32, cols: u32, rows: u32) -> Option<Rect>
     Rect::new(x0, y0, x1.saturating_sub(x0), y1.saturating_sub(y0)).clip(cols, rows)
 }
 
-/// Merges boxes into lines: boxes that overlap, or sit on the same line (vertical overlap of at least
-/// half the smaller height) with a gap narrower than `gap` × that height.
+/// Merges boxes into lines: boxes that overlap, or sit on the same line (vertical overlap of at
+/// least half the smaller height) with a gap narrower than `gap` × that height.
 pub fn merge_lines(mut boxes: Vec<Rect>, gap: f32) -> Vec<Rect> {
     loop {
         let mut merged = false;
@@ -172,9 +179,10 @@ pub fn pad(r: Rect, m: u32, cols: u32, rows: u32) -> Rect {
     )
 }
 
-/// The masks of all frames of a multi-frame image as one set: boxes that overlap by at least half of
-/// the smaller one become their bounding box (the same text found a few pixels apart on different
-/// frames), others stay apart (text that moves). Each input box lies inside one output box.
+/// The masks of all frames of a multi-frame image as one set: boxes that overlap by at least half
+/// of the smaller one become their bounding box (the same text found a few pixels apart on
+/// different frames), others stay apart (text that moves). Each input box lies inside one output
+/// box.
 pub fn union_across_frames(boxes: impl IntoIterator<Item = Rect>) -> Vec<Rect> {
     let close = |a: &Rect, b: &Rect| {
         a.intersect(*b)

@@ -162,8 +162,8 @@ fn is_label(text: &str, extra: &[String]) -> bool {
         || re.is_match(t)
 }
 
-/// The other common OCR confusion: digits inside words ("N0V", "5ep", "0ct") read as the letters they
-/// resemble, in tokens of at least two letters and one digit. Byte offsets are kept.
+/// The other common OCR confusion: digits inside words ("N0V", "5ep", "0ct") read as the letters
+/// they resemble, in tokens of at least two letters and one digit. Byte offsets are kept.
 pub fn letters_ocr(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for tok in text.split_inclusive(|c: char| !c.is_alphanumeric()) {
@@ -209,8 +209,8 @@ pub fn normalise_ocr(text: &str) -> String {
         .collect()
 }
 
-/// The decision for one text line: `Some((reason, byte ranges of the text to mask))`; an empty list of
-/// ranges means the whole box.
+/// The decision for one text line: `Some((reason, byte ranges of the text to mask))`; an empty list
+/// of ranges means the whole box.
 pub fn decide(
     policy: Policy,
     text: &str,
@@ -345,8 +345,8 @@ fn frame_key(data: &[u8]) -> u64 {
     crate::pixel::content_hash(data, 0)
 }
 
-/// Cleans the pixel data of a data set in place. `regions` come from [`region_rects`] (on the original
-/// header). Returns the report and the transfer syntax to write.
+/// Cleans the pixel data of a data set in place. `regions` come from [`region_rects`] (on the
+/// original header). Returns the report and the transfer syntax to write.
 #[allow(clippy::too_many_arguments)]
 pub fn clean(
     ds: &mut Vec<Element<'_>>,
@@ -629,20 +629,22 @@ pub fn clean(
 }
 
 /// How sure the fast recogniser must be of a reading that holds nothing identifying for it to stand
-/// (the lowest step probability, [`crate::pixel::Reading::confidence`]); below, the line is read again
-/// with the main recogniser.
+/// (the lowest step probability, [`crate::pixel::Reading::confidence`]); below, the line is read
+/// again with the main recogniser.
 const FAST_SURE: f32 = 0.9;
 
-/// Reads the text line `b` of view `g` and decides on it: the reason to mask (`None`: kept), the parts
-/// of the box to mask, and the text read (kept in memory only, for the continuation check).
+/// Reads the text line `b` of view `g` and decides on it: the reason to mask (`None`: kept), the
+/// parts of the box to mask, and the text read (kept in memory only, for the continuation check).
 ///
-/// With a fast recogniser ([`TextFinder::read_fast`]), its reading stands when it cannot hide a leak:
-/// when the decision masks the whole box, or when nothing identifying is found in two or more Latin
-/// letters or digits and the recogniser is sure of every step ([`FAST_SURE`]). Otherwise (partial masks need exact character positions; a
-/// doubtful reading may be a misread name) the main recogniser reads the line and decides.
+/// With a fast recogniser ([`TextFinder::read_fast`]), its reading stands when it cannot hide a
+/// leak: when the decision masks the whole box, or when nothing identifying is found in two or more
+/// Latin letters or digits and the recogniser is sure of every step ([`FAST_SURE`]). Otherwise
+/// (partial masks need exact character positions; a doubtful reading may be a misread name) the
+/// main recogniser reads the line and decides.
 ///
 /// `from`: the detector's box `b` comes from (`b` itself, or the box it is a strip of). Only where
-/// that box has the shape of a line of text ([`line_shaped`]) is a line nothing can be read in masked.
+/// that box has the shape of a line of text ([`line_shaped`]) is a line nothing can be read in
+/// masked.
 fn read_line<'d>(
     finder: &dyn TextFinder,
     g: &Grey,
@@ -729,10 +731,10 @@ fn to_the_edges(parts: &mut [Rect], line: Rect, width: u32) {
     }
 }
 
-/// How far (pixels) the stroke tiles of a strip beside a line run on from the line's side of it (the
-/// strip's right end when `left`, else its left end): whole tile columns holding a stroke tile, from
-/// the one touching the line. `None` when the first column holds none, or the run is longer than
-/// `max` or reaches the strip's far end (image texture, not the end of a word).
+/// How far (pixels) the stroke tiles of a strip beside a line run on from the line's side of it
+/// (the strip's right end when `left`, else its left end): whole tile columns holding a stroke
+/// tile, from the one touching the line. `None` when the first column holds none, or the run is
+/// longer than `max` or reaches the strip's far end (image texture, not the end of a word).
 fn strokes_touching(tiles: &[bool], w: usize, tile: usize, left: bool, max: usize) -> Option<usize> {
     strokes_from(tiles, w, tile, left, 0, max)
 }
@@ -778,8 +780,8 @@ fn ends_in_a_captioned_value(text: &str) -> bool {
     }
 }
 
-/// A whole line's mask: its box and a quarter of its height on at either end (the detector's box can
-/// fall short of the first and last strokes; partial masks get half a line height, see
+/// A whole line's mask: its box and a quarter of its height on at either end (the detector's box
+/// can fall short of the first and last strokes; partial masks get half a line height, see
 /// [`crate::pixel::Reading::sub_rect`]).
 fn ends(b: Rect, width: usize) -> Rect {
     let m = b.h / 4;
@@ -810,14 +812,14 @@ struct Line<'a> {
 }
 
 /// Where a masked line may go on unseen (a banner half over a part of the image close to the text's
-/// own value): the strips beside it (up to 6 line heights wide) are stretched to their local contrast
-/// ([`Grey::local_contrast`]); where that shows the strokes of letters, they are given to the
-/// detector. The boxes found there on the line that are not among the frame's `known` boxes, each
-/// within two line heights of the line or of the one before, are read as one text; one box from the
-/// line to the last of them (and half a line height on) is returned, in frame coordinates, when
-/// `identifying` holds for that text, or for the line's edge word joined with it but not for that
-/// word alone (the rest of a cut ID: "… 55" + "17799"), or when the line ends with a caption or with
-/// a short start of the value after one ("PID 5", the rest of "5517799" running on).
+/// own value): the strips beside it (up to 6 line heights wide) are stretched to their local
+/// contrast ([`Grey::local_contrast`]); where that shows the strokes of letters, they are given to
+/// the detector. The boxes found there on the line that are not among the frame's `known` boxes,
+/// each within two line heights of the line or of the one before, are read as one text; one box
+/// from the line to the last of them (and half a line height on) is returned, in frame coordinates,
+/// when `identifying` holds for that text, or for the line's edge word joined with it but not for
+/// that word alone (the rest of a cut ID: "… 55" + "17799"), or when the line ends with a caption
+/// or with a short start of the value after one ("PID 5", the rest of "5517799" running on).
 fn continuation(
     finder: &dyn TextFinder,
     g: &Grey,
@@ -964,11 +966,11 @@ pub struct FrameBoxes {
     pub held: Vec<Rect>,
 }
 
-/// Detects the text lines of a frame. `views[0]` is the luminance view; the others (colour-difference
-/// views of a colour frame) are given to the detector only where they have sharp edges the luminance
-/// view lacks (text in a colour of its background's luminance), and only their boxes not already
-/// found are kept. With the pre-pass ([`prepass`]), a frame without sharp edges in any view is not
-/// given to the detector.
+/// Detects the text lines of a frame. `views[0]` is the luminance view; the others
+/// (colour-difference views of a colour frame) are given to the detector only where they have sharp
+/// edges the luminance view lacks (text in a colour of its background's luminance), and only their
+/// boxes not already found are kept. With the pre-pass ([`prepass`]), a frame without sharp edges
+/// in any view is not given to the detector.
 pub fn detect_frame(
     finder: &dyn TextFinder,
     views: &[Grey],
@@ -977,9 +979,9 @@ pub fn detect_frame(
     detect_frame_after(finder, views, use_prepass, None)
 }
 
-/// [`detect_frame`] for a frame of a series, given the luminance view of the frame detected before it
-/// and the luminance boxes found there: with the pre-pass, the boxes whose pixels did not change are
-/// kept and only what changed is detected ([`prepass::plan_changed`]).
+/// [`detect_frame`] for a frame of a series, given the luminance view of the frame detected before
+/// it and the luminance boxes found there: with the pre-pass, the boxes whose pixels did not change
+/// are kept and only what changed is detected ([`prepass::plan_changed`]).
 pub fn detect_frame_after(
     finder: &dyn TextFinder,
     views: &[Grey],
@@ -990,7 +992,8 @@ pub fn detect_frame_after(
 }
 
 /// [`detect_frame_after`] with the tiles that changed since `prev` and those to detect now
-/// (`series`: `(changed, fresh)`, [`prepass::plan_series`]; `None`: the changed tiles, computed here).
+/// (`series`: `(changed, fresh)`, [`prepass::plan_series`]; `None`: the changed tiles, computed
+/// here).
 pub fn detect_series_frame(
     finder: &dyn TextFinder,
     views: &[Grey],
@@ -1009,9 +1012,11 @@ pub fn detect_series_frame(
         return Ok(out);
     };
     let whole = (luma.w * luma.h) as u64;
+    // the detector's scale for the frame, at which its regions are detected too
+    let scale = finder.scale(luma.w, luma.h);
     let (kept, held, scan) = match (use_prepass, prev) {
         (false, _) => (Vec::new(), Vec::new(), prepass::Scan::Whole),
-        (true, None) => (Vec::new(), Vec::new(), prepass::plan(luma, &p)),
+        (true, None) => (Vec::new(), Vec::new(), prepass::plan(luma, &p, scale)),
         (true, Some((pg, pb))) => {
             let stroke = prepass::stroke_tiles(luma, &p);
             let own;
@@ -1025,7 +1030,7 @@ pub fn detect_series_frame(
             // text standing still over a changing background is kept only where the series'
             // masks go on every frame (the caller gives the tiles then)
             let hold = series.map(|_| pg);
-            prepass::plan_series(luma, pb, changed, fresh, &stroke, hold, &p)
+            prepass::plan_series(luma, pb, changed, fresh, &stroke, hold, &p, scale)
         }
     };
     let found = match scan {
@@ -1036,7 +1041,7 @@ pub fn detect_series_frame(
         }
         prepass::Scan::Regions(regions) => {
             out.area += regions.iter().map(|r| r.area()).sum::<u64>();
-            Some(match detect_regions(finder, luma, &regions, &kept)? {
+            Some(match detect_regions(finder, luma, &regions, &kept, scale)? {
                 // the unchanged boxes and the new ones (a new box mostly inside a kept one is that
                 // box seen again)
                 Some(boxes) => {
@@ -1090,26 +1095,30 @@ fn mostly_inside<'a>(b: Rect, boxes: impl IntoIterator<Item = &'a Rect>) -> bool
     boxes.into_iter().any(|k| k.intersect(b).map_or(0, |i| i.area()) * 5 >= b.area() * 4)
 }
 
-/// Detects text in each region of `g` (frame coordinates out). Regions may overlap: a box that
-/// touches its region's edge inside the frame (the line may go on beyond it) counts as seen when it
-/// lies in the interior of another region, which saw that text whole, or when nine tenths of it lie
-/// in `known` boxes (the boxes kept from the frame before, whose pixels did not change; the box is
-/// that text seen again). A box found again in the overlap of two regions is kept once. `None` when
-/// a box cut by its region's edge is not seen (the caller then detects the whole frame).
+/// Detects text in each region of `g` at the frame's `scale` (frame coordinates out). Regions may
+/// overlap: a box that touches its region's edge inside the frame (the line may go on beyond it)
+/// counts as seen when it lies in the interior of another region, which saw that text whole, or
+/// when nine tenths of it lie in `known` boxes (the boxes kept from the frame before, whose pixels
+/// did not change; the box is that text seen again). A box found again in the overlap of two
+/// regions is kept once. `None` when a box cut by its region's edge is not seen (the caller then
+/// detects the whole frame).
 fn detect_regions(
     finder: &dyn TextFinder,
     g: &Grey,
     regions: &[Rect],
     known: &[Rect],
+    scale: Scale,
 ) -> Result<Option<Vec<Rect>>, PixelError> {
-    const EDGE: u32 = 8;
+    // 8 pixels as the detector sees them
+    const EDGE: f32 = 8.0;
+    let (ex, ey) = ((EDGE / scale.x).ceil() as u32, (EDGE / scale.y).ceil() as u32);
     let (fw, fh) = (g.w as u32, g.h as u32);
     // a region less EDGE pixels on each side that lies inside the frame
     let interior = |r: &Rect| {
-        let x0 = if r.x > 0 { r.x + EDGE } else { 0 };
-        let y0 = if r.y > 0 { r.y + EDGE } else { 0 };
-        let x1 = if r.right() < fw { r.right().saturating_sub(EDGE) } else { fw };
-        let y1 = if r.bottom() < fh { r.bottom().saturating_sub(EDGE) } else { fh };
+        let x0 = if r.x > 0 { r.x + ex } else { 0 };
+        let y0 = if r.y > 0 { r.y + ey } else { 0 };
+        let x1 = if r.right() < fw { r.right().saturating_sub(ex) } else { fw };
+        let y1 = if r.bottom() < fh { r.bottom().saturating_sub(ey) } else { fh };
         (x0, y0, x1, y1)
     };
     let inside = |b: &Rect, (x0, y0, x1, y1): (u32, u32, u32, u32)| {
@@ -1119,7 +1128,7 @@ fn detect_regions(
     let mut cut = Vec::new();
     for (i, r) in regions.iter().enumerate() {
         let before = out.len();
-        for b in finder.detect(&g.crop(*r)).map_err(PixelError::Ocr)? {
+        for b in finder.detect_at(&g.crop(*r), scale).map_err(PixelError::Ocr)? {
             let b = Rect::new(b.x + r.x, b.y + r.y, b.w, b.h);
             if !inside(&b, interior(r)) {
                 cut.push((i, b));
@@ -1151,10 +1160,11 @@ fn covered(b: Rect, boxes: &[Rect]) -> u64 {
     hit.iter().filter(|&&h| h).count() as u64
 }
 
-/// Splits boxes that span several lines (the detector joins lines set close together) into strips of
-/// the frame's typical line height, so that each line is read on its own. Each strip comes with the
-/// detector's box it was cut from (itself when not split): the shape of text or of image structure is
-/// judged on that box, since a blob of speckle cut into strips gives strips shaped like lines.
+/// Splits boxes that span several lines (the detector joins lines set close together) into strips
+/// of the frame's typical line height, so that each line is read on its own. Each strip comes with
+/// the detector's box it was cut from (itself when not split): the shape of text or of image
+/// structure is judged on that box, since a blob of speckle cut into strips gives strips shaped
+/// like lines.
 fn split_tall(boxes: Vec<Rect>) -> Vec<(Rect, Rect)> {
     if boxes.len() < 3 {
         return boxes.into_iter().map(|b| (b, b)).collect();
@@ -1294,13 +1304,13 @@ mod tests {
         let a = Rect::new(0, 0, 256, 256);
         // cut at a's right edge, whole inside b: found once, as b sees it
         let b = Rect::new(150, 50, 256, 128);
-        assert_eq!(detect_regions(&Bands, &g, &[a, b], &[]).unwrap(), Some(vec![line]));
+        assert_eq!(detect_regions(&Bands, &g, &[a, b], &[], Scale::ONE).unwrap(), Some(vec![line]));
         // cut by both: the whole frame
         let short = Rect::new(150, 50, 128, 128);
-        assert_eq!(detect_regions(&Bands, &g, &[a, short], &[]).unwrap(), None);
+        assert_eq!(detect_regions(&Bands, &g, &[a, short], &[], Scale::ONE).unwrap(), None);
         // cut, but inside a box kept from the frame before (unchanged pixels): that box stands
-        assert_eq!(detect_regions(&Bands, &g, &[a], &[line]).unwrap(), Some(vec![]));
-        assert_eq!(detect_regions(&Bands, &g, &[a], &[]).unwrap(), None);
+        assert_eq!(detect_regions(&Bands, &g, &[a], &[line], Scale::ONE).unwrap(), Some(vec![]));
+        assert_eq!(detect_regions(&Bands, &g, &[a], &[], Scale::ONE).unwrap(), None);
     }
 
     #[test]

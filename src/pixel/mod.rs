@@ -79,13 +79,41 @@ use regions::RegionRule;
 pub trait TextFinder: Send + Sync {
     /// Text line boxes in frame coordinates.
     fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String>;
+    /// The scale at which [`TextFinder::detect`] sees a frame of `w` × `h` ([`Scale::ONE`]: its own
+    /// pixels; less for a frame the detector scales down). The pre-pass cuts regions of such a
+    /// frame ([`prepass::plan`]), each detected at the frame's scale ([`TextFinder::detect_at`]).
+    fn scale(&self, _w: usize, _h: usize) -> Scale {
+        Scale::ONE
+    }
+    /// Text line boxes in `img`, a part of a frame, seen at `scale` (the frame's): the boxes the
+    /// detector finds there in the whole frame.
+    fn detect_at(&self, img: &Grey, _scale: Scale) -> Result<Vec<Rect>, String> {
+        self.detect(img)
+    }
     /// The text in one box, with where each character sits.
     fn read(&self, img: &Grey, r: Rect) -> Result<Reading, String>;
-    /// A quicker, less accurate reading of a box, when the back end has a second, faster recogniser:
-    /// the engine takes it where it is confident and cannot hide a leak (see `engine::read_line`),
-    /// and reads again with [`TextFinder::read`] otherwise. `None`: no fast recogniser.
+    /// A quicker, less accurate reading of a box, when the back end has a second, faster
+    /// recogniser: the engine takes it where it is confident and cannot hide a leak (see
+    /// `engine::read_line`), and reads again with [`TextFinder::read`] otherwise. `None`: no fast
+    /// recogniser.
     fn read_fast(&self, _img: &Grey, _r: Rect) -> Result<Option<Reading>, String> {
         Ok(None)
+    }
+}
+
+/// The scale at which the detector sees a frame, per axis (its input's side over the frame's).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Scale {
+    pub x: f32,
+    pub y: f32,
+}
+
+impl Scale {
+    pub const ONE: Scale = Scale { x: 1.0, y: 1.0 };
+
+    /// Whether the detector sees the frame at its own size or smaller on both axes.
+    pub fn at_most_one(&self) -> bool {
+        self.x > 0.0 && self.x <= 1.0 && self.y > 0.0 && self.y <= 1.0
     }
 }
 
@@ -95,8 +123,8 @@ pub trait TextFinder: Send + Sync {
 pub struct Reading {
     pub text: String,
     pub chars: Vec<(std::ops::Range<usize>, u32, u32)>,
-    /// The recogniser's confidence in the reading: the lowest probability of the best class over the
-    /// steps that wrote a symbol (0..1; 1 for a reading given as such).
+    /// The recogniser's confidence in the reading: the lowest probability of the best class over
+    /// the steps that wrote a symbol (0..1; 1 for a reading given as such).
     pub confidence: f32,
 }
 
@@ -192,9 +220,9 @@ impl Grey {
 }
 
 impl Grey {
-    /// Each pixel stretched between the darkest and brightest pixel of the `win` × `win` window around
-    /// it (0 where that window spans less than `min_span` levels): text drawn over a part of the image
-    /// close to its own value becomes as sharp as text on a plain background.
+    /// Each pixel stretched between the darkest and brightest pixel of the `win` × `win` window
+    /// around it (0 where that window spans less than `min_span` levels): text drawn over a part of
+    /// the image close to its own value becomes as sharp as text on a plain background.
     pub fn local_contrast(&self, win: usize, min_span: u8) -> Grey {
         let r = win / 2;
         // separable running minimum and maximum: along rows, then along columns

@@ -5,11 +5,11 @@
 //! sign, along a row (a vertical stroke) or a column (a horizontal one); a tile is a *stroke tile* when
 //! it holds a stroke and it and its 8 neighbours hold at least [`MIN_CROSSINGS`] of each direction.
 //! Letters of every size the detector reads make many; flat and smooth frames, wide blocks and smooth
-//! anatomy make none. A frame without a stroke tile is skipped. In a frame the detector sees at scale 1,
-//! only rectangles around the stroke tiles are detected (the engine falls back to the whole frame when a
-//! box reaches a rectangle's inner edge and neither another rectangle nor a kept box holds it).
-//! `examples/prepass_recall.rs` measures this against whole-frame detection on every frame of the real
-//! and generated files. Along a series, what changed is planned ([`plan_changed`]); a moving image is
+//! anatomy make none. A frame without a stroke tile is skipped. In a frame the detector does not scale
+//! up, only rectangles around the stroke tiles are detected, at the frame's scale (the engine falls
+//! back to the whole frame when a box reaches a rectangle's inner edge and neither another rectangle
+//! nor a kept box holds it). `examples/prepass_recall.rs` measures this against whole-frame detection
+//! on every frame of the real and generated files. Along a series, what changed is planned ([`plan_changed`]); a moving image is
 //! left to sampled frames ([`deferred_tiles`], [`plan_series`]).
 //!
 //! Tried and measured before: regions of *busy* tiles (any sharp edge) covered 45–60% of real frames
@@ -88,23 +88,23 @@ pub fn busy_tiles(g: &Grey, p: &Prepass) -> Vec<bool> {
 pub enum Scan {
     /// nothing: the frame has no stroke tile
     Skip,
-    /// these rectangles (each at least [`MIN_REGION`] on its longest side, so detected at the same
-    /// scale as the whole frame; they may overlap); a box touching a rectangle's inner edge sends the
-    /// whole frame unless another rectangle holds it whole (`engine::detect_regions`)
+    /// these rectangles, in frame pixels (each at least [`MIN_REGION`] on its longest side as the
+    /// detector sees it, at the frame's scale; they may overlap); a box touching a rectangle's
+    /// inner edge sends the whole frame unless another rectangle holds it whole
+    /// (`engine::detect_regions`)
     Regions(Vec<super::Rect>),
     /// the whole frame
     Whole,
 }
 
-/// The detector's scale is 1 for frames whose longest side lies in `MIN_REGION..=MAX_REGION_FRAME`
-/// ([`super::boxes::det_scale`]); only those are cut into regions.
+/// The shortest a region's longest side is, as the detector sees it; frames shorter than this
+/// (which the detector scales up, [`super::boxes::det_scale`]) are not cut into regions.
 pub const MIN_REGION: usize = 256;
-pub const MAX_REGION_FRAME: usize = 1024;
 
 /// Stroke parameters: an edge of one sign followed, within `STROKE_MAX` pixels (and at least 2), by
-/// an edge of the other sign along a row (a vertical stroke) or a column (a horizontal stroke); a tile
-/// is a *stroke tile* with at least `MIN_CROSSINGS` of each. Text of every size the detector reads
-/// has many; smooth anatomy and flat backgrounds have none.
+/// an edge of the other sign along a row (a vertical stroke) or a column (a horizontal stroke); a
+/// tile is a *stroke tile* with at least `MIN_CROSSINGS` of each. Text of every size the detector
+/// reads has many; smooth anatomy and flat backgrounds have none.
 const STROKE_MAX: usize = 24;
 const MIN_CROSSINGS: u32 = 3;
 /// Stroke tiles are grown by this many tiles before they are joined into regions.
@@ -148,9 +148,9 @@ pub fn stroke_tiles(g: &Grey, p: &Prepass) -> Vec<bool> {
         .collect()
 }
 
-/// Per tile of `t`×`t`: the strokes [`strokes_along`] finds down each column, counted at their second
-/// edge. The columns are walked row by row (memory in order, each column's last edge kept), which gives
-/// the same hits as walking each column on its own.
+/// Per tile of `t`×`t`: the strokes [`strokes_along`] finds down each column, counted at their
+/// second edge. The columns are walked row by row (memory in order, each column's last edge kept),
+/// which gives the same hits as walking each column on its own.
 fn strokes_down(g: &Grey, c: i16, t: usize) -> Vec<u32> {
     let (w, h, d) = (g.w, g.h, &g.data);
     let tw = w.div_ceil(t);
@@ -168,8 +168,8 @@ fn strokes_down(g: &Grey, c: i16, t: usize) -> Vec<u32> {
     down
 }
 
-/// Along one line of `n` pixels (`at(i)`): calls `hit(i)` at the second edge of each stroke (an edge
-/// of at least `c` followed within 2–[`STROKE_MAX`] pixels by one of the other sign).
+/// Along one line of `n` pixels (`at(i)`): calls `hit(i)` at the second edge of each stroke (an
+/// edge of at least `c` followed within 2–[`STROKE_MAX`] pixels by one of the other sign).
 fn strokes_along(n: usize, at: impl Fn(usize) -> u8, c: i16, mut hit: impl FnMut(usize)) {
     let mut last: Option<(usize, bool)> = None;
     for i in 1..n.saturating_sub(1) {
@@ -179,9 +179,9 @@ fn strokes_along(n: usize, at: impl Fn(usize) -> u8, c: i16, mut hit: impl FnMut
     }
 }
 
-/// One step along a line: `g` is the gradient at position `i`, `last` the line's last edge (position,
-/// rising). True at the second edge of a stroke (an edge of at least `c` following one of the other
-/// sign 2–[`STROKE_MAX`] pixels before).
+/// One step along a line: `g` is the gradient at position `i`, `last` the line's last edge
+/// (position, rising). True at the second edge of a stroke (an edge of at least `c` following one
+/// of the other sign 2–[`STROKE_MAX`] pixels before).
 #[inline(always)]
 fn stroke_step(last: &mut Option<(usize, bool)>, i: usize, g: i16, c: i16) -> bool {
     if g.abs() < c {
@@ -195,20 +195,21 @@ fn stroke_step(last: &mut Option<(usize, bool)>, i: usize, g: i16, c: i16) -> bo
 
 /// What of frame `g` the detector needs to see: nothing when no tile has the strokes of text; else
 /// the stroke tiles grown by [`GROW`] tiles, joined, each rectangle widened by [`fit`] (overlapping
-/// ones joined where one costs no more than the two), when the frame is detected at scale 1 and the
-/// rectangles cover at most [`MAX_REGION_SHARE`] of it; else the whole frame.
-pub fn plan(g: &Grey, p: &Prepass) -> Scan {
-    plan_tiles(g, &stroke_tiles(g, p), p)
+/// ones joined where one costs no more than the two), when the frame is not scaled up for the
+/// detector and the rectangles cover at most [`MAX_REGION_SHARE`] of it; else the whole frame.
+/// `scale`: the detector's scale for the frame ([`super::TextFinder::scale`]); a frame it scales
+/// down is cut in its own pixels, and its regions are detected at that scale.
+pub fn plan(g: &Grey, p: &Prepass, scale: super::Scale) -> Scan {
+    plan_tiles(g, &stroke_tiles(g, p), p, scale)
 }
 
 /// [`plan`] for the tiles marked in `tiles` (row-major, `p.tile`-pixel squares of `g`).
-fn plan_tiles(g: &Grey, tiles: &[bool], p: &Prepass) -> Scan {
+fn plan_tiles(g: &Grey, tiles: &[bool], p: &Prepass, scale: super::Scale) -> Scan {
     use super::Rect;
     if !tiles.iter().any(|&b| b) {
         return Scan::Skip;
     }
-    let longest = g.w.max(g.h);
-    if !(MIN_REGION..=MAX_REGION_FRAME).contains(&longest) {
+    if g.w.max(g.h) < MIN_REGION || !scale.at_most_one() {
         return Scan::Whole;
     }
     let t = p.tile.max(4);
@@ -241,7 +242,7 @@ fn plan_tiles(g: &Grey, tiles: &[bool], p: &Prepass) -> Scan {
         }
         let (px0, py0) = (x0 * t, y0 * t);
         let (px1, py1) = (((x1 + 1) * t).min(g.w), ((y1 + 1) * t).min(g.h));
-        rects.push(fit(px0, py0, px1 - px0, py1 - py0, g.w, g.h));
+        rects.push(fit(px0, py0, px1 - px0, py1 - py0, (g.w, g.h), scale));
     }
     // join overlapping rectangles (refitted) where one rectangle costs the detector no more than the
     // two; others may overlap (a box cut by one's edge counts when another holds it whole)
@@ -251,7 +252,8 @@ fn plan_tiles(g: &Grey, tiles: &[bool], p: &Prepass) -> Scan {
             for j in i + 1..rects.len() {
                 if rects[i].intersects(&rects[j]) {
                     let u = rects[i].union(&rects[j]);
-                    let u = fit(u.x as usize, u.y as usize, u.w as usize, u.h as usize, g.w, g.h);
+                    let (ux, uy, uw, uh) = (u.x as usize, u.y as usize, u.w as usize, u.h as usize);
+                    let u = fit(ux, uy, uw, uh, (g.w, g.h), scale);
                     if u.area() > rects[i].area() + rects[j].area() {
                         continue;
                     }
@@ -324,28 +326,29 @@ pub fn changed_tiles(a: &Grey, b: &Grey, tile: usize) -> Vec<bool> {
 ///
 /// - a box of the earlier frame whose tiles are all byte-identical in this frame is kept as it is
 ///   (the detector saw the same pixels there);
-/// - the changed tiles, grown by [`GROW`] tiles for context, and the tiles of every earlier box that
-///   touches a changed tile, are what may hold new or moved text; of those, the stroke tiles
-///   (`stroke`, [`stroke_tiles`]; all of them without the pre-pass) are planned as [`plan`] plans a
-///   whole frame: regions, or the whole frame when they cover too much of it or the frame is not
-///   detected at scale 1.
+/// - the changed tiles, grown by [`GROW`] tiles for context, and the tiles of every earlier box
+///   that touches a changed tile, are what may hold new or moved text; of those, the stroke tiles
+///   (`stroke`, [`stroke_tiles`]; all of them without the pre-pass) are planned as [`plan`] plans
+///   a whole frame (at the detector's `scale` for it): regions, or the whole frame when they cover
+///   too much of it or the frame is scaled up.
 ///
-/// The caller detects the regions with the same inner-edge fallback as for [`plan`] (a box touching a
-/// region's inner edge sends the whole frame, whose boxes then replace the kept ones).
+/// The caller detects the regions with the same inner-edge fallback as for [`plan`] (a box touching
+/// a region's inner edge sends the whole frame, whose boxes then replace the kept ones).
 pub fn plan_changed(
     g: &Grey,
     prev: &Grey,
     prev_boxes: &[super::Rect],
     stroke: &[bool],
     p: &Prepass,
+    scale: super::Scale,
 ) -> (Vec<super::Rect>, Scan) {
     let changed = changed_tiles(g, prev, p.tile.max(4));
-    let (kept, _, scan) = plan_series(g, prev_boxes, &changed, &changed, stroke, None, p);
+    let (kept, _, scan) = plan_series(g, prev_boxes, &changed, &changed, stroke, None, p, scale);
     (kept, scan)
 }
 
-/// Text whose ink stood still: an ink band must hold this share of a box's pixels at least (and half
-/// at most), and stand this many grey levels off the box's median.
+/// Text whose ink stood still: an ink band must hold this share of a box's pixels at least (and
+/// half at most), and stand this many grey levels off the box's median.
 const INK_MIN_SHARE: usize = 50;
 const INK_CONTRAST: u8 = 48;
 /// The ink band: values within this of the box's extreme value (anti-aliased edges fall outside).
@@ -358,9 +361,9 @@ const INK_TOL: u8 = 8;
 /// its background did: the burned-in text over an angiogram or a sector that changes under it.
 ///
 /// Ink is one extreme of the box's values in `prev` (its brightest or darkest value held by 1% of
-/// its pixels at least, [`INK_BAND`] wide), [`INK_CONTRAST`] off the box's median, covering 2–50% of
-/// the box, in thin strokes (at most 60% of its pixels have all four neighbours in the band, as a
-/// patch of flat background would). The text stood still when, for one such band, every pixel in
+/// its pixels at least, [`INK_BAND`] wide), [`INK_CONTRAST`] off the box's median, covering 2–50%
+/// of the box, in thin strokes (at most 60% of its pixels have all four neighbours in the band, as
+/// a patch of flat background would). The text stood still when, for one such band, every pixel in
 /// it moved by at most [`INK_TOL`] levels and `cur` has no more than 2% new pixels in it: a moved,
 /// added or changed character moves ink. Anything else (no ink found, a box at the frame's edge of
 /// another size) is `false`: the caller detects the box again.
@@ -431,15 +434,15 @@ pub fn ink_held(prev: &Grey, cur: &Grey, b: super::Rect) -> bool {
 }
 
 /// In a series, a moving image (an ultrasound sector, an angiogram: tiles that changed in two steps
-/// running) is given to the detector on every `SAMPLE`-th frame only, and when it stops moving;
-/// the tiles of the boxes followed from frame to frame are detected again on every frame they change
+/// running) is given to the detector on every `SAMPLE`-th frame only, and when it stops moving; the
+/// tiles of the boxes followed from frame to frame are detected again on every frame they change
 /// ([`plan_series`]).
 pub const SAMPLE: u32 = 4;
 
 /// The changed tiles of a frame of a series that are part of a moving image, left to a later frame:
-/// those that also changed, or are next to a tile that changed, in the step before (`prev_changed`),
-/// on frames that are not `sampled` (the caller samples every [`SAMPLE`]-th frame and the last).
-/// Tiles `tile` pixels square of a `w` × `h` frame.
+/// those that also changed, or are next to a tile that changed, in the step before
+/// (`prev_changed`), on frames that are not `sampled` (the caller samples every [`SAMPLE`]-th frame
+/// and the last). Tiles `tile` pixels square of a `w` × `h` frame.
 pub fn deferred_tiles(
     changed: &[bool],
     prev_changed: &[bool],
@@ -458,9 +461,10 @@ pub fn deferred_tiles(
 
 /// [`plan_changed`] with the changed tiles (`changed`, [`changed_tiles`]) and those of them, or of
 /// earlier frames, to detect now (`fresh`: the rest is left to a later frame); the tiles of an
-/// earlier box that a change touches are detected whatever `fresh` says, unless `hold` (the view the
-/// earlier boxes were found in) shows that box's text stood still ([`ink_held`]): it is then kept.
-/// Returns the boxes kept, those of them kept over a change (held), and the scan.
+/// earlier box that a change touches are detected whatever `fresh` says, unless `hold` (the view
+/// the earlier boxes were found in) shows that box's text stood still ([`ink_held`]): it is then
+/// kept. Returns the boxes kept, those of them kept over a change (held), and the scan.
+#[allow(clippy::too_many_arguments)]
 pub fn plan_series(
     g: &Grey,
     prev_boxes: &[super::Rect],
@@ -469,6 +473,7 @@ pub fn plan_series(
     stroke: &[bool],
     hold: Option<&Grey>,
     p: &Prepass,
+    scale: super::Scale,
 ) -> (Vec<super::Rect>, Vec<super::Rect>, Scan) {
     let t = p.tile.max(4);
     let (tw, th) = (g.w.div_ceil(t), g.h.div_ceil(t));
@@ -494,18 +499,31 @@ pub fn plan_series(
         }
     }
     let todo: Vec<bool> = dirty.iter().zip(stroke).map(|(&d, &s)| d && s).collect();
-    (kept, held, plan_tiles(g, &todo, p))
+    (kept, held, plan_tiles(g, &todo, p, scale))
 }
 
-/// A rectangle widened (about its centre, kept inside the frame) to at least [`MIN_REGION`] on its
-/// longest side (so that it is detected at scale 1) and each side to a multiple of 64 up to
-/// [`MIN_REGION`], of 128 above, where the frame allows: few distinct sizes, since the detector builds
-/// a plan for each size it sees (about 0.15 s, as long as detecting 0.5 megapixel).
-fn fit(x: usize, y: usize, w: usize, h: usize, fw: usize, fh: usize) -> super::Rect {
-    let side = |p: usize, len: usize, full: usize, min: usize| -> (usize, usize) {
-        let len_min = len.max(min);
+/// A rectangle of a `fw` × `fh` frame widened (about its centre, kept inside the frame) to at least
+/// [`MIN_REGION`] on its longest side as the detector sees it (at `scale`; so that a region of a
+/// frame seen at scale 1 is not scaled up) and each side to a multiple of 64 up to [`MIN_REGION`],
+/// of 128 above, as the detector sees it, where the frame allows: few distinct sizes, since the
+/// detector builds a plan for each size it sees (about 35 ms natively, as long as detecting 0.1
+/// megapixel). Sides in frame pixels are the whole pixels in those lengths at `scale`, whose input
+/// side rounds up to the same multiple of 32 (`boxes::input_size_at`).
+fn fit(
+    x: usize,
+    y: usize,
+    w: usize,
+    h: usize,
+    (fw, fh): (usize, usize),
+    scale: super::Scale,
+) -> super::Rect {
+    let side = |p: usize, len: usize, full: usize, min: usize, s: f32| -> (usize, usize) {
+        // the length as the detector sees it (whole pixels up); a length it sees, in frame pixels
+        let seen = (len as f32 * s).ceil() as usize;
+        let px = |v: usize| ((v as f32 / s).floor() as usize).max(1);
+        let len_min = seen.max(min);
         let step = if len_min <= MIN_REGION { 64 } else { 128 };
-        let want = len_min.div_ceil(step) * step;
+        let want = px(len_min.div_ceil(step) * step);
         if want >= full {
             return (0, full);
         }
@@ -513,8 +531,8 @@ fn fit(x: usize, y: usize, w: usize, h: usize, fw: usize, fh: usize) -> super::R
         (start, want)
     };
     let (mw, mh) = if w >= h { (MIN_REGION, 0) } else { (0, MIN_REGION) };
-    let (x, w) = side(x, w, fw, mw);
-    let (y, h) = side(y, h, fh, mh);
+    let (x, w) = side(x, w, fw, mw, scale.x);
+    let (y, h) = side(y, h, fh, mh, scale.y);
     super::Rect::new(x as u32, y as u32, w as u32, h as u32)
 }
 
@@ -524,17 +542,19 @@ mod tests {
 
     #[test]
     fn unchanged_boxes_of_the_frame_before_are_kept_and_only_what_changed_is_planned() {
-        use crate::pixel::Rect;
+        use crate::pixel::{Rect, Scale};
+        const ONE: Scale = Scale::ONE;
         let p = Prepass::default();
         let prev = Grey { w: 512, h: 512, data: vec![0; 512 * 512] };
         let stroke = vec![true; 32 * 32];
         let banner = Rect::new(10, 10, 50, 20);
         // nothing changed: the box stands, nothing to detect
-        assert_eq!(plan_changed(&prev, &prev, &[banner], &stroke, &p), (vec![banner], Scan::Skip));
+        let same = plan_changed(&prev, &prev, &[banner], &stroke, &p, ONE);
+        assert_eq!(same, (vec![banner], Scan::Skip));
         // a change far from the box: the box stands, a region around the change is detected
         let mut g = prev.clone();
         g.data[300 * 512 + 300] = 9;
-        let (kept, scan) = plan_changed(&g, &prev, &[banner], &stroke, &p);
+        let (kept, scan) = plan_changed(&g, &prev, &[banner], &stroke, &p, ONE);
         assert_eq!(kept, vec![banner]);
         match scan {
             Scan::Regions(r) => assert!(r.iter().any(|r| r.x <= 300 && r.right() > 300 && r.y <= 300 && r.bottom() > 300)),
@@ -542,11 +562,11 @@ mod tests {
         }
         // no stroke tile where it changed: nothing to detect
         let none = vec![false; 32 * 32];
-        assert_eq!(plan_changed(&g, &prev, &[banner], &none, &p), (vec![banner], Scan::Skip));
+        assert_eq!(plan_changed(&g, &prev, &[banner], &none, &p, ONE), (vec![banner], Scan::Skip));
         // a change inside the box: the box is dropped and its whole area detected again
         let mut g = prev.clone();
         g.data[12 * 512 + 58] = 9;
-        let (kept, scan) = plan_changed(&g, &prev, &[banner], &stroke, &p);
+        let (kept, scan) = plan_changed(&g, &prev, &[banner], &stroke, &p, ONE);
         assert!(kept.is_empty());
         match scan {
             Scan::Regions(r) => assert!(r.iter().any(|r| r.intersect(banner) == Some(banner))),
@@ -558,7 +578,8 @@ mod tests {
     }
 
     /// A 64 × 32 view: background `bg(x, y)`, and white letters (2-px vertical strokes every 5
-    /// columns, with a bar along the top) in a 40 × 12 line at (`dx` + 10, 10) unless `dx` is `None`.
+    /// columns, with a bar along the top) in a 40 × 12 line at (`dx` + 10, 10) unless `dx` is
+    /// `None`.
     fn ink_view(bg: impl Fn(usize, usize) -> u8, dx: Option<usize>) -> Grey {
         let mut data = vec![0u8; 64 * 32];
         for y in 0..32 {

@@ -4,7 +4,7 @@
 use crate::util::*;
 use dicom_deid::dicom::{self, Value};
 use dicom_deid::pixel::image::{frames, Grey, ImageInfo};
-use dicom_deid::pixel::{Reading, Rect, TextFinder};
+use dicom_deid::pixel::{Reading, Rect, Scale, TextFinder};
 use dicom_deid::{ConfigInput, Engine, Key};
 use std::sync::{Arc, Once};
 
@@ -920,6 +920,60 @@ fn text_in_a_corner_of_a_large_frame_is_detected_in_a_region_and_masked_where_it
     assert_eq!(at(301, 300), 107); // the background elsewhere is untouched
 }
 
+/// [`Sizes`] for a detector that scales frames down to 1024 on their longest side: records each
+/// image given and the scale it is seen at.
+struct Scaled(std::sync::Mutex<Vec<(usize, usize, Scale)>>);
+impl TextFinder for Scaled {
+    fn detect(&self, img: &Grey) -> Result<Vec<Rect>, String> {
+        self.detect_at(img, self.scale(img.w, img.h))
+    }
+    fn scale(&self, w: usize, h: usize) -> Scale {
+        let s = dicom_deid::pixel::boxes::det_scale(w, h, 1024);
+        Scale { x: s, y: s }
+    }
+    fn detect_at(&self, img: &Grey, scale: Scale) -> Result<Vec<Rect>, String> {
+        if img.h >= 32 {
+            self.0.lock().unwrap().push((img.w, img.h, scale));
+        }
+        Bright("2011-05-25").detect(img)
+    }
+    fn read(&self, img: &Grey, r: Rect) -> Result<Reading, String> {
+        Bright("2011-05-25").read(img, r)
+    }
+}
+
+#[test]
+fn text_on_a_frame_the_detector_scales_down_is_detected_in_a_region_at_the_frames_scale() {
+    // a 1600² radiograph-sized frame, seen by the detector at 0.64
+    let text = Rect::new(1400, 1500, 60, 12);
+    let input = mono16(1600, 1600, 1, |_| Some(text));
+    let finder = Arc::new(Scaled(Default::default()));
+    let out = engine_px("phi-only", Some(finder.clone()))
+        .process(&input, "a")
+        .unwrap();
+    // one region around the strokes, cut to 256 × 128 as the detector sees it, at the frame's
+    // scale; not the whole frame
+    let given = finder.0.lock().unwrap().clone();
+    assert_eq!(given, vec![(400, 200, Scale { x: 0.64, y: 0.64 })]);
+    let px = out.report.pixel.unwrap();
+    let b = &px.boxes[0];
+    assert!(b.masked && b.x <= 1400 && b.y <= 1500, "{b:?}");
+    assert!(b.x + b.w >= 1460 && b.y + b.h >= 1512, "{b:?}");
+    let o = pixel_bytes(&out.bytes);
+    let at = |x: u32, y: u32| {
+        let i = ((y * 1600 + x) * 2) as usize;
+        u16::from_le_bytes([o[i], o[i + 1]])
+    };
+    assert_eq!(at(1400, 1500), 100);
+    assert_eq!(at(1459, 1511), 100);
+    // the background elsewhere is untouched
+    let i = pixel_bytes(&input);
+    assert!((0..1600 * 1600 * 2).step_by(2 * 997).all(|k| {
+        let (x, y) = ((k / 2 % 1600) as u32, (k / 2 / 1600) as u32);
+        o[k..k + 2] == i[k..k + 2] || (b.x..b.x + b.w).contains(&x) && (b.y..b.y + b.h).contains(&y)
+    }));
+}
+
 #[test]
 fn a_line_running_to_the_edge_of_its_region_sends_the_whole_frame_to_the_detector() {
     // strokes only at the left end of a long bright line: the region cut around the strokes ends
@@ -946,8 +1000,9 @@ fn a_line_running_to_the_edge_of_its_region_sends_the_whole_frame_to_the_detecto
 }
 
 #[test]
-fn the_prepass_skips_frames_without_strokes_and_cuts_regions_only_at_the_detector_scale_of_one() {
+fn prepass_skips_strokeless_frames_and_cuts_regions_at_the_detector_scale_unless_it_scales_up() {
     use dicom_deid::pixel::prepass::{plan, stroke_tiles, Prepass, Scan};
+    const ONE: Scale = Scale::ONE;
     let p = Prepass::default();
     let grey = |w: usize, h: usize, ink: &dyn Fn(usize, usize) -> bool| Grey {
         w,
@@ -962,15 +1017,15 @@ fn the_prepass_skips_frames_without_strokes_and_cuts_regions_only_at_the_detecto
         }
     };
     // flat, a wide block: skipped
-    assert_eq!(plan(&grey(512, 512, &|_, _| false), &p), Scan::Skip);
+    assert_eq!(plan(&grey(512, 512, &|_, _| false), &p, ONE), Scan::Skip);
     assert_eq!(
-        plan(&grey(512, 512, &|x, y| (100..300).contains(&x) && (100..300).contains(&y)), &p),
+        plan(&grey(512, 512, &|x, y| (100..300).contains(&x) && (100..300).contains(&y)), &p, ONE),
         Scan::Skip
     );
     // letters in a 512² frame: a region of 256 × 128 (the strokes grown by 48 px inside it)
     let g = grey(512, 512, &letters(30, 30));
     assert!(stroke_tiles(&g, &p).iter().any(|&b| b));
-    match plan(&g, &p) {
+    match plan(&g, &p, ONE) {
         Scan::Regions(r) => {
             assert_eq!(r.len(), 1);
             assert!(r[0].w == 256 && r[0].h == 128 && r[0].x <= 30 && r[0].y <= 30, "{r:?}");
@@ -980,16 +1035,44 @@ fn the_prepass_skips_frames_without_strokes_and_cuts_regions_only_at_the_detecto
     // two groups of letters whose regions overlap, where one rectangle around both would cost the
     // detector more than the two: two overlapping regions
     let two = |x: usize, y: usize| letters(30, 30)(x, y) || letters(200, 100)(x, y);
-    match plan(&grey(512, 512, &two), &p) {
+    match plan(&grey(512, 512, &two), &p, ONE) {
         Scan::Regions(r) => {
             assert_eq!(r.len(), 2, "{r:?}");
             assert!(r[0].intersects(&r[1]), "{r:?}");
         }
         other => panic!("{other:?}"),
     }
-    // small frames (scaled up for the detector) and large ones (scaled down): the whole frame
-    assert_eq!(plan(&grey(200, 150, &letters(30, 30)), &p), Scan::Whole);
-    assert_eq!(plan(&grey(1600, 1200, &letters(30, 30)), &p), Scan::Whole);
+    // small frames (scaled up for the detector): the whole frame
+    let up = Scale { x: 1.28, y: 1.28 };
+    assert_eq!(plan(&grey(200, 150, &letters(30, 30)), &p, up), Scan::Whole);
+    // a large frame the detector sees at 0.64: the region is cut in frame pixels to the sizes the
+    // detector sees at scale 1 (256 × 64 there: 400 × 100 here)
+    let s = Scale { x: 0.64, y: 0.64 };
+    match plan(&grey(1600, 1200, &letters(30, 30)), &p, s) {
+        Scan::Regions(r) => {
+            assert_eq!(r, vec![Rect::new(0, 0, 400, 100)]);
+            assert_eq!(dicom_deid::pixel::boxes::input_size_at(400, 100, s), (256, 64));
+        }
+        other => panic!("{other:?}"),
+    }
+    // at scale 0.3 a side of 213 pixels is seen as 64 (63.9), of 853 as 256 (255.9); each axis at
+    // its own scale
+    let s = Scale { x: 0.3, y: 0.3 };
+    match plan(&grey(3400, 3400, &letters(1700, 3000)), &p, s) {
+        Scan::Regions(r) => {
+            assert_eq!((r.len(), r[0].w, r[0].h), (1, 853, 213), "{r:?}");
+            assert_eq!(dicom_deid::pixel::boxes::input_size_at(853, 213, s), (256, 64));
+        }
+        other => panic!("{other:?}"),
+    }
+    let s = Scale { x: 0.3, y: 0.6 };
+    match plan(&grey(3400, 1700, &letters(1700, 1000)), &p, s) {
+        Scan::Regions(r) => {
+            assert_eq!((r.len(), r[0].w, r[0].h), (1, 853, 213), "{r:?}");
+            assert_eq!(dicom_deid::pixel::boxes::input_size_at(853, 213, s), (256, 128));
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 /// Finds the bounding box of sharp bright pixels (≥ 250 beside a pixel ≤ 128): text on a dark
